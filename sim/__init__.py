@@ -1,0 +1,1 @@
+"""scamsim: agent-based model of scam-compound syndicates moving between jurisdictions."""

@@ -1,0 +1,101 @@
+"""Destination choice: a multinomial logit over all jurisdictions plus an outside option.
+
+For M movers and n jurisdictions the utilities form one (M, n + 1) array; the
+last column is the outside option (give up: dissolve the compound, or do not
+expand). Probabilities are a row-wise softmax, draws use one uniform per mover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from typing import Any
+
+import numpy as np
+
+
+def static_utility(
+    weakness: np.ndarray, operability: np.ndarray, capacity: np.ndarray, params: Any
+) -> np.ndarray:
+    """Attractiveness of each jurisdiction from its (policy-adjusted) attributes.
+
+    Weak regulation only attracts where compounds can run: power, internet and calm
+    surroundings. A war zone is weak but not attractive, so weakness is gated by
+    operability; strong enforcement capacity repels.
+    """
+    return (
+        params.beta_weakness * weakness * np.sqrt(operability)
+        + params.beta_operability * operability
+        - params.beta_capacity * capacity
+    )
+
+
+@dataclass(frozen=True)
+class Landscape:
+    """Per-jurisdiction terms of the utility, shared by all movers this step."""
+
+    static: np.ndarray  # weakness, operability and capacity terms (n,)
+    ties: np.ndarray  # criminal ties (n,)
+    pressure: np.ndarray  # current enforcement pressure (n,)
+    compounds: np.ndarray  # compounds hosted now (n,)
+    distance_km: np.ndarray  # (n, n)
+
+
+def utilities(
+    land: Landscape,
+    origin: np.ndarray,
+    risk: np.ndarray,
+    tie_weight: np.ndarray,
+    *,
+    beta_ties: float,
+    beta_agglomeration: float,
+    beta_pressure: float,
+    beta_risk: float,
+    beta_distance: float,
+    tie_discount: float,
+    exit_utility: float,
+    exclude_origin: bool,
+) -> np.ndarray:
+    """Utility of every destination (and the outside option) for every mover.
+
+    Args:
+        land: jurisdiction terms of this step.
+        origin: (M,) index of each mover's current jurisdiction.
+        risk: (M, n) perceived raid risk of each mover's syndicate.
+        tie_weight: (M,) the syndicate's affinity for partner groups.
+        exclude_origin: forced movers cannot stay where they are.
+
+    Returns:
+        (M, n + 1) utilities; excluded options are ``-inf``.
+    """
+    m = len(origin)
+    dist = land.distance_km[origin] / 1000.0  # (M, n)
+    move_cost = beta_distance * dist * (1.0 - tie_discount * land.ties[None, :])
+    u = np.empty((m, land.static.shape[0] + 1))
+    u[:, :-1] = (
+        land.static[None, :]
+        + beta_ties * tie_weight[:, None] * land.ties[None, :]
+        + beta_agglomeration * np.log1p(land.compounds)[None, :]
+        - beta_pressure * land.pressure[None, :]
+        - beta_risk * risk
+        - move_cost
+    )
+    u[:, -1] = exit_utility
+    if exclude_origin:
+        u[np.arange(m), origin] = -np.inf
+    return u
+
+
+def probabilities(u: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, stable for large utilities and ``-inf`` entries."""
+    top = np.max(u, axis=1, keepdims=True)
+    e = np.exp(u - top)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def draw(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One choice per row by inverse CDF; index ``n`` is the outside option."""
+    cum = np.cumsum(p, axis=1)
+    u = rng.random(p.shape[0]) * cum[:, -1]
+    idx = (cum < u[:, None]).sum(axis=1)
+    return np.minimum(idx, p.shape[1] - 1)

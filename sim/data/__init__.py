@@ -1,0 +1,1 @@
+"""Curated input data for scamsim (the world table) and the script that builds it."""

@@ -1,0 +1,267 @@
+"""Policy levers as intervention objects, scheduled in calendar months.
+
+One class per kind of lever. A scenario lists them under ``events``; each entry
+names its ``kind`` (the registry key below) and the class's fields. Adding a
+lever means adding a class here and a YAML entry, never an ``if`` in the model.
+
+Each step the model resets the policy state (shocks, infrastructure, shared
+intelligence, extra seizures) and every active intervention writes into it
+through :meth:`Intervention.apply`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from sim.errors import ConfigError
+from sim.timeline import month_index, parse_month
+
+if TYPE_CHECKING:
+    from sim.model import ScamModel
+
+
+def _f(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "") -> Any:
+    rng = (lo, hi) if lo is not None else None
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"range": rng, "doc": doc})
+    return field(default=default, metadata={"range": rng, "doc": doc})
+
+
+@dataclass
+class Intervention:
+    """Base class: a lever active from ``start`` for ``duration_months`` (0 = until the end)."""
+
+    kind: ClassVar[str] = ""
+    start: str = _f("2025-01", doc="first calendar month, YYYY-MM")
+    duration_months: int = _f(12, 0, 1200, "months active; 0 means until the end of the run")
+    label: str = _f("", doc="text shown on plots; defaults to the kind and targets")
+
+    start_step: int = field(default=0, init=False, repr=False)
+    target_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, int), init=False, repr=False)
+    started: bool = field(default=False, init=False, repr=False)
+
+    def bind(self, model: ScamModel) -> None:
+        """Resolve calendar months and target names against the model's world."""
+        self.start_step = month_index(model.start, self.start)
+        self.target_idx = model.world.resolve(self.targets_spec(), model)
+
+    def targets_spec(self) -> list[str]:
+        """Names of the targeted jurisdictions or groups (empty: the lever is global)."""
+        return list(getattr(self, "targets", []))
+
+    def is_active(self, step: int) -> bool:
+        """Whether the lever acts on this step."""
+        if step < self.start_step:
+            return False
+        return self.duration_months == 0 or step < self.start_step + self.duration_months
+
+    def step(self, model: ScamModel) -> None:
+        """Apply the lever if active, logging its start once."""
+        if not self.is_active(model.steps):
+            return
+        if not self.started:
+            self.started = True
+            self.on_start(model)
+        self.apply(model)
+
+    def on_start(self, model: ScamModel) -> None:
+        """Record the start of the lever in the event log."""
+        to = ",".join(model.world.iso3[self.target_idx]) if len(self.target_idx) else "all"
+        model.log_event("intervention:" + self.kind, -1, "", to, 0)
+
+    def apply(self, model: ScamModel) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Short human-readable description for plots and reports."""
+        if self.label:
+            return self.label
+        targets = self.targets_spec()
+        what = ",".join(targets[:4]) + ("…" if len(targets) > 4 else "")
+        return f"{self.kind} {what}".strip()
+
+
+@dataclass
+class Crackdown(Intervention):
+    """A pressure shock in the targeted jurisdictions (raids, arrests, border closures)."""
+
+    kind: ClassVar[str] = "crackdown"
+    targets: list[str] = _f([], doc="ISO3 codes or group names")
+    intensity: float = _f(0.6, 0.0, 1.0, "pressure added in each target (or in total, see split)")
+    split_effort: bool = _f(False, doc="divide intensity across the targets (equal total effort)")
+    protection_cut: float = _f(
+        0.5, 0.0, 1.0, "share of local protection overcome (political will, foreign pressure)"
+    )
+
+    def apply(self, model: ScamModel) -> None:
+        """Add the pressure shock to the targets and override part of their protection."""
+        k = max(len(self.target_idx), 1)
+        share = self.intensity / k if self.split_effort else self.intensity
+        model.policy.shock[self.target_idx] += share
+        cut = model.policy.protection_cut
+        cut[self.target_idx] = np.maximum(cut[self.target_idx], self.protection_cut)
+
+
+@dataclass
+class InfrastructureCutoff(Intervention):
+    """Power, internet and fuel cut to compound areas (Thailand, February 2025)."""
+
+    kind: ClassVar[str] = "infrastructure_cutoff"
+    targets: list[str] = _f([], doc="ISO3 codes or group names")
+    severity: float = _f(0.5, 0.0, 1.0, "share of compound operations made impossible")
+
+    def apply(self, model: ScamModel) -> None:
+        """Lower infrastructure availability in the targets."""
+        model.policy.infrastructure[self.target_idx] *= 1.0 - self.severity
+
+
+@dataclass
+class Cooperation(Intervention):
+    """A cooperation bloc: members share intelligence and raise pressure together."""
+
+    kind: ClassVar[str] = "cooperation"
+    targets: list[str] = _f([], doc="member states: ISO3 codes or group names")
+    pressure_uplift: float = _f(0.1, 0.0, 1.0, "pressure added in every member")
+    intel_sharing: bool = _f(True, doc="members anticipate arriving compounds")
+
+    def apply(self, model: ScamModel) -> None:
+        """Raise pressure in members and switch on shared intelligence."""
+        model.policy.shock[self.target_idx] += self.pressure_uplift
+        if self.intel_sharing:
+            model.policy.intel[self.target_idx] = True
+
+
+@dataclass
+class CapacityBuilding(Intervention):
+    """Raise enforcement capacity and regulation in (vulnerable) destinations, lastingly."""
+
+    kind: ClassVar[str] = "capacity_building"
+    targets: list[str] = _f(["vulnerable:25"], doc="ISO3 codes, groups or 'vulnerable:N'")
+    capacity_gain: float = _f(0.3, 0.0, 1.0, "enforcement capacity added when fully built")
+    regulation_gain: float = _f(0.2, 0.0, 1.0, "regulatory weakness removed when fully built")
+    ramp_months: int = _f(12, 1, 240, "months to build it up; the gain stays afterwards")
+
+    def apply(self, model: ScamModel) -> None:
+        """Build capacity up linearly over the ramp; it never falls back."""
+        progress = min(1.0, (model.steps - self.start_step + 1) / self.ramp_months)
+        idx = self.target_idx
+        pol = model.policy
+        pol.capacity_gain[idx] = np.maximum(pol.capacity_gain[idx], progress * self.capacity_gain)
+        pol.weakness_cut[idx] = np.maximum(pol.weakness_cut[idx], progress * self.regulation_gain)
+
+
+@dataclass
+class FinancialSqueeze(Intervention):
+    """Crypto and laundering seizures: syndicates lose capital every month."""
+
+    kind: ClassVar[str] = "financial_squeeze"
+    targets: list[str] = _f([], doc="empty: all syndicates; else those operating in the targets")
+    seizure_rate: float = _f(0.1, 0.0, 1.0, "share of capital seized each month")
+    laundering_increase: float = _f(0.2, 0.0, 0.9, "extra share of profit lost laundering")
+
+    def apply(self, model: ScamModel) -> None:
+        """Set this month's seizure and laundering losses."""
+        pol = model.policy
+        pol.seizure_rate = max(pol.seizure_rate, self.seizure_rate)
+        pol.laundering_extra = max(pol.laundering_extra, self.laundering_increase)
+        pol.squeeze_targets = self.target_idx if len(self.target_idx) else None
+
+
+@dataclass
+class FollowTheActivity(Intervention):
+    """Whack-a-mole: every few months, a unilateral crackdown where activity is largest now."""
+
+    kind: ClassVar[str] = "follow_the_activity"
+    interval_months: int = _f(12, 1, 240, "months between successive crackdowns")
+    crackdown_months: int = _f(12, 1, 240, "how long each crackdown lasts")
+    intensity: float = _f(0.6, 0.0, 1.0, "pressure added in the chosen jurisdiction")
+
+    current: list[int] = field(default_factory=list, init=False, repr=False)
+    since: list[int] = field(default_factory=list, init=False, repr=False)
+
+    def on_start(self, model: ScamModel) -> None:
+        """Nothing to log yet: each crackdown is logged when chosen."""
+
+    def apply(self, model: ScamModel) -> None:
+        """Pick the current largest host at each interval, then keep cracking down on it."""
+        t = model.steps - self.start_step
+        if t % self.interval_months == 0:
+            j = int(np.argmax(model.workers_by_jurisdiction()))
+            self.current.append(j)
+            self.since.append(model.steps)
+            model.log_event("intervention:crackdown", -1, "", str(model.world.iso3[j]), 0)
+        for j, s in zip(self.current, self.since, strict=True):
+            if model.steps < s + self.crackdown_months:
+                model.policy.shock[j] += self.intensity
+
+
+REGISTRY: dict[str, type[Intervention]] = {
+    cls.kind: cls
+    for cls in (
+        Crackdown,
+        InfrastructureCutoff,
+        Cooperation,
+        CapacityBuilding,
+        FinancialSqueeze,
+        FollowTheActivity,
+    )
+}
+
+
+def _check_value(where: str, f: dataclasses.Field, value: Any) -> Any:
+    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(where, f"must be true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+            raise ConfigError(where, f"must be an integer, got {value!r}")
+        value = int(value)
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(where, f"must be a number, got {value!r}")
+        value = float(value)
+    elif isinstance(default, list):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(where, f"must be a list of names, got {value!r}")
+        return list(value)
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            raise ConfigError(where, f"must be a string, got {value!r}")
+        if f.name == "start":
+            try:
+                parse_month(value)
+            except ValueError:
+                raise ConfigError(where, f"must be a month YYYY-MM, got {value!r}") from None
+        return value
+    rng = f.metadata.get("range")
+    if rng is not None and not (rng[0] <= value <= rng[1]):
+        raise ConfigError(where, f"= {value} is out of range; allowed {rng[0]} to {rng[1]}")
+    return value
+
+
+def build_intervention(spec: dict[str, Any], where: str) -> Intervention:
+    """Create and validate one intervention from its config entry."""
+    if not isinstance(spec, dict):
+        raise ConfigError(where, f"must be a mapping with a 'kind', got {spec!r}")
+    spec = dict(spec)
+    kind = spec.pop("kind", None)
+    if kind not in REGISTRY:
+        raise ConfigError(f"{where}.kind", f"unknown kind {kind!r}; allowed: {', '.join(REGISTRY)}")
+    cls = REGISTRY[kind]
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    kwargs = {}
+    for key, value in spec.items():
+        if key not in fields:
+            raise ConfigError(
+                f"{where}.{key}", f"unknown key for {kind}; allowed: {', '.join(fields)}"
+            )
+        kwargs[key] = _check_value(f"{where}.{key}", fields[key], value)
+    return cls(**kwargs)

@@ -1,0 +1,615 @@
+"""The scam-industry model: syndicates move compounds between jurisdictions.
+
+One step is one month, in the order of docs/ODD.md ("Process overview"):
+operate, enforce, learn, decide, regenerate, recruit, adapt, collect.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+import mesa
+import numpy as np
+from mesa.discrete_space import Network
+
+from sim import choice, enforcement
+from sim.agents import (
+    EXPANSION,
+    INITIAL,
+    Compound,
+    Syndicate,
+    compound_store,
+    syndicate_store,
+)
+from sim.enforcement import PolicyState
+from sim.interventions import Intervention
+from sim.params import Params
+from sim.timeline import step_dates
+from sim.world import World
+
+EVENT_COLUMNS = ("step", "kind", "syndicate", "from", "to", "size")
+
+
+class ScamModel(mesa.Model):
+    """Transnational scam syndicates choosing where to run compounds."""
+
+    def __init__(
+        self,
+        world: World,
+        params: Params | None = None,
+        interventions: Sequence[Intervention] = (),
+        *,
+        steps: int = 120,
+        start: str = "2023-01",
+        rng: int | None = None,
+        record_events: bool = True,
+    ) -> None:
+        super().__init__(rng=rng)
+        self.world = world
+        self.p = params or Params()
+        self.start = start
+        self.horizon = int(steps)
+        self.record_events = record_events
+        n = world.n
+        self.grid = Network(
+            world.graph(), capacity=None, random=self.random, layout=world.positions()
+        )
+        self.cells = [self.grid._cells[i] for i in range(n)]
+        self.victim_share = world.victim_shares(self.p.victim_distance_km)
+        self.policy = PolicyState(n)
+        self.pressure = self._resting_pressure()
+        self.compounds = compound_store(1024)
+        self.syndicates = syndicate_store(max(64, 2 * self.p.syndicates), n)
+        self.compound_agents: dict[int, Compound] = {}
+        self.syndicate_agents: dict[int, Syndicate] = {}
+        self._observed: deque[np.ndarray] = deque(maxlen=self.p.detection_lag + 1)
+        self.events: list[tuple] = []
+        self.flows = {
+            k: 0.0
+            for k in (
+                "revenue",
+                "bribes",
+                "running_costs",
+                "laundering_losses",
+                "payouts",
+                "seized",
+                "spent_recruiting",
+                "spent_opening",
+                "spent_relocating",
+                "capital_of_dissolved",
+                "capital_of_new",
+            )
+        }
+        self.worker_flows = {k: 0 for k in ("recruited", "rescued", "released")}
+        self._init_recorders(n)
+        self._populate()
+        self.interventions = list(interventions)
+        for iv in self.interventions:
+            iv.bind(self)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "compounds": "n_compounds",
+                "workers": "n_workers",
+                "syndicates": "n_syndicates",
+                "active_jurisdictions": "n_active",
+                "rescued_total": "n_rescued",
+            }
+        )
+        self.collect()
+
+    # --- set-up -------------------------------------------------------------------------
+
+    def _resting_pressure(self) -> np.ndarray:
+        p = self.p
+        capacity = np.clip(self.world.enforcement_capacity + self.policy.capacity_gain, 0, 1)
+        return np.full(self.world.n, p.baseline_pressure) + p.capacity_pressure * capacity
+
+    def _init_recorders(self, n: int) -> None:
+        t = self.horizon + 1
+        self.rec = {
+            name: np.zeros((t, n), dtype=dtype)
+            for name, dtype in (
+                ("compounds", np.int64),
+                ("workers", np.int64),
+                ("revenue_usd", np.float64),
+                ("pressure", np.float64),
+                ("raids", np.int64),
+                ("rescued", np.int64),
+                ("victim_losses_usd", np.float64),
+            )
+        }
+        self._raids = np.zeros(n, dtype=np.int64)
+        self._rescued = np.zeros(n, dtype=np.int64)
+        self._revenue = np.zeros(n)
+        self._losses = np.zeros(n)
+
+    def _populate(self) -> None:
+        """Syndicates and compounds in the initial hubs only, at the configured sizes."""
+        p, w, rng = self.p, self.world, self.rng
+        hubs = np.array([w.index[c] for c in w.initial_presence])
+        hub_workers = np.array([w.initial_presence[c] for c in w.initial_presence], float)
+        n_synd = p.syndicates
+        synd_slots = self.syndicates.add(n_synd)
+        st = self.syndicates
+        lo, hi = 1 - p.risk_tolerance_spread, 1 + p.risk_tolerance_spread
+        st.tolerance[synd_slots] = p.risk_tolerance_mean * rng.uniform(lo, hi, n_synd)
+        st.tie_affinity[synd_slots] = rng.uniform(0.5, 1.5, n_synd)
+        st.laundering_skill[synd_slots] = rng.uniform(0.5, 1.5, n_synd)
+        st.home[synd_slots] = hubs[rng.choice(len(hubs), n_synd, p=hub_workers / hub_workers.sum())]
+        for s in synd_slots:
+            self.syndicate_agents[int(s)] = Syndicate(self, int(s))
+        for h, total in zip(hubs, hub_workers, strict=True):
+            k = max(1, int(round(total / p.compound_size_mean)))
+            sizes = rng.lognormal(0.0, p.compound_size_sigma, k)
+            sizes = np.maximum(p.min_workforce, np.round(sizes / sizes.sum() * total)).astype(int)
+            local = synd_slots[st.home[synd_slots] == h]
+            # Most compounds belong to syndicates based in the hub, some to others.
+            owners = np.where(
+                (rng.random(k) < 0.85) & (len(local) > 0),
+                rng.choice(local if len(local) else synd_slots, k),
+                rng.choice(synd_slots, k),
+            )
+            for size, owner in zip(sizes, owners, strict=True):
+                self._open_compound(int(h), int(owner), int(size), INITIAL, target=int(size))
+        # Starting capital: a few months of each syndicate's expected profit.
+        c = self.compounds.live()
+        r = p.productivity_usd * (1 - p.disruption * self.pressure[self.compounds.jurisdiction[c]])
+        margin = r - p.cost_per_worker_usd - p.bribe_share * r
+        profit = np.bincount(
+            self.compounds.owner[c],
+            weights=self.compounds.workers[c] * margin,
+            minlength=len(st.alive),
+        )
+        st.capital[synd_slots] = p.initial_capital_months * np.maximum(profit[synd_slots], 0) + (
+            2 * p.setup_cost_usd
+        )
+        self.flows["initial_capital"] = float(st.capital[synd_slots].sum())
+        self.worker_flows["initial"] = int(self.compounds.workers[c].sum())
+
+    def _open_compound(
+        self, j: int, owner: int, workers: int, origin: int, target: int | None = None
+    ) -> Compound:
+        p = self.p
+        slot = int(self.compounds.add(1)[0])
+        cs = self.compounds
+        cs.jurisdiction[slot] = j
+        cs.owner[slot] = owner
+        cs.workers[slot] = workers
+        if target is None:
+            target = int(max(p.min_workforce, round(p.compound_size_mean * self._size_draw())))
+        cs.target[slot] = target
+        cs.opened[slot] = self.steps
+        cs.arrived[slot] = self.steps if origin != INITIAL else -10_000
+        cs.origin[slot] = origin
+        agent = Compound(self, slot, self.cells[j])
+        self.compound_agents[slot] = agent
+        return agent
+
+    def _size_draw(self) -> float:
+        s = self.p.compound_size_sigma
+        return float(self.rng.lognormal(-0.5 * s * s, s))
+
+    # --- small helpers ------------------------------------------------------------------
+
+    def log_event(self, kind: str, syndicate: int, src: str, dst: str, size: int) -> None:
+        """Append an event (relocation, expansion, raid, split, intervention…)."""
+        if self.record_events:
+            self.events.append((self.steps, kind, int(syndicate), src, dst, int(size)))
+
+    def workers_by_jurisdiction(self) -> np.ndarray:
+        """Current workforce per jurisdiction."""
+        c = self.compounds.live()
+        return np.bincount(
+            self.compounds.jurisdiction[c], weights=self.compounds.workers[c], minlength=self.world.n
+        ).astype(np.int64)
+
+    def compounds_by_jurisdiction(self) -> np.ndarray:
+        """Current number of compounds per jurisdiction."""
+        c = self.compounds.live()
+        return np.bincount(self.compounds.jurisdiction[c], minlength=self.world.n)
+
+    def perceived_risk(self, synd: np.ndarray) -> np.ndarray:
+        """Beta-posterior mean of the monthly raid risk, per syndicate × jurisdiction."""
+        p, st = self.p, self.syndicates
+        a0 = p.prior_risk * p.prior_strength
+        return (st.hits[synd] + a0) / (st.hits[synd] + st.safe[synd] + p.prior_strength)
+
+    def capacity(self) -> np.ndarray:
+        """Enforcement capacity including capacity building."""
+        return np.clip(self.world.enforcement_capacity + self.policy.capacity_gain, 0.0, 1.0)
+
+    def protection(self) -> np.ndarray:
+        """Protection after the share overcome by crackdowns."""
+        return self.world.protection * (1.0 - self.policy.protection_cut)
+
+    @property
+    def n_compounds(self) -> int:
+        """Compounds in operation."""
+        return len(self.compounds)
+
+    @property
+    def n_workers(self) -> int:
+        """Workers held in compounds."""
+        return int(self.compounds.workers[self.compounds.live()].sum())
+
+    @property
+    def n_syndicates(self) -> int:
+        """Syndicates alive."""
+        return len(self.syndicates)
+
+    @property
+    def n_active(self) -> int:
+        """Jurisdictions hosting at least one compound."""
+        return int(np.count_nonzero(self.compounds_by_jurisdiction()))
+
+    @property
+    def n_rescued(self) -> int:
+        """Workers rescued since the start."""
+        return int(self.worker_flows["rescued"])
+
+    # --- the step -----------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One month."""
+        self.apply_interventions()
+        self.operate()
+        self.enforce()
+        self.learn()
+        self.decide()
+        self.regenerate()
+        self.recruit()
+        self.adapt()
+        self.collect()
+        if self.steps >= self.horizon:
+            self.running = False
+
+    def apply_interventions(self) -> None:
+        """Reset this month's policy state and let every active lever write into it."""
+        self.policy.reset()
+        for iv in self.interventions:
+            iv.step(self)
+
+    def operate(self) -> None:
+        """Compounds earn; syndicates bank profit after costs, bribes and laundering."""
+        p, cs, st = self.p, self.compounds, self.syndicates
+        c = cs.live()
+        j = cs.jurisdiction[c]
+        w = cs.workers[c].astype(float)
+        total = max(w.sum(), 1.0)
+        per_worker = p.productivity_usd * (p.market_size_workers / total) ** p.saturation
+        revenue = (
+            w * per_worker * (1.0 - p.disruption * self.pressure[j]) * self.policy.infrastructure[j]
+        )
+        bribes = revenue * p.bribe_share * self.protection()[j]
+        running = w * p.cost_per_worker_usd
+        profit_c = revenue - bribes - running
+        self._profit_c = dict(zip(c.tolist(), profit_c.tolist(), strict=True))
+        size = len(st.alive)
+        profit = np.bincount(cs.owner[c], weights=profit_c, minlength=size)
+        turnover = np.bincount(cs.owner[c], weights=revenue, minlength=size)
+        lose = np.clip(
+            (p.laundering_loss + self.policy.laundering_extra) * st.laundering_skill, 0.0, 0.95
+        )
+        laundering = np.where(profit > 0, profit * lose, 0.0)
+        st.capital += np.where(st.alive, profit - laundering, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._margin = np.where(turnover > 0, profit / turnover, 0.0)
+        payout = np.where(st.alive, p.payout_rate * np.maximum(st.capital, 0.0), 0.0)
+        st.capital -= payout
+        self._revenue = np.bincount(j, weights=revenue, minlength=self.world.n)
+        self._losses = self._revenue @ self.victim_share
+        f = self.flows
+        f["revenue"] += float(revenue.sum())
+        f["bribes"] += float(bribes.sum())
+        f["running_costs"] += float(running.sum())
+        f["laundering_losses"] += float(laundering.sum())
+        f["payouts"] += float(payout.sum())
+        self._seize_financially()
+
+    def _seize_financially(self) -> None:
+        rate = self.policy.seizure_rate
+        if rate <= 0:
+            return
+        st, cs = self.syndicates, self.compounds
+        hit = st.alive.copy()
+        if self.policy.squeeze_targets is not None:
+            c = cs.live()
+            inside = np.isin(cs.jurisdiction[c], self.policy.squeeze_targets)
+            hit &= np.bincount(cs.owner[c][inside], minlength=len(st.alive)) > 0
+        seized = np.where(hit, rate * np.maximum(st.capital, 0.0), 0.0)
+        st.capital -= seized
+        self.flows["seized"] += float(seized.sum())
+
+    def enforce(self) -> None:
+        """Agencies raid compounds; successful raids rescue workers and seize capital."""
+        p, cs, st = self.p, self.compounds, self.syndicates
+        c = cs.live()
+        j = cs.jurisdiction[c]
+        out = enforcement.raid(
+            cs.workers[c],
+            self.pressure[j],
+            self.protection()[j],
+            (self.steps - cs.arrived[c]) < p.intel_window,
+            self.policy.intel[j],
+            self.rng,
+            raid_rate=p.raid_rate,
+            protection_effect=p.protection_effect,
+            raid_shrink=p.raid_shrink,
+            intel_boost=p.intel_boost,
+        )
+        n, size = self.world.n, len(st.alive)
+        cs.workers[c] -= out.rescued
+        self._raids = np.bincount(j[out.raided], minlength=n)
+        self._rescued = np.bincount(j, weights=out.rescued, minlength=n).astype(np.int64)
+        self.worker_flows["rescued"] += int(out.rescued.sum())
+        # Each successful raid seizes a share of the owner's capital.
+        wins = np.bincount(cs.owner[c][out.succeeded], minlength=size)
+        seized = np.maximum(st.capital, 0.0) * (1.0 - (1.0 - p.seize_share) ** wins)
+        st.capital -= seized
+        self.flows["seized"] += float(seized.sum())
+        # Evidence for learning: raids seen per syndicate × jurisdiction, and exposure.
+        self._own_raids = np.zeros((size, n))
+        self._own_exposure = np.zeros((size, n))
+        np.add.at(self._own_raids, (cs.owner[c][out.raided], j[out.raided]), 1.0)
+        np.add.at(self._own_exposure, (cs.owner[c], j), 1.0)
+        if self.record_events:
+            iso = self.world.iso3
+            for k in np.flatnonzero(out.raided):
+                kind = "raid" if out.succeeded[k] else "raid_failed"
+                self.log_event(kind, cs.owner[c[k]], iso[j[k]], iso[j[k]], out.rescued[k])
+        st.lost[:] = 0
+        self._close_small(c, reason="closure")
+
+    def _close_small(self, c: np.ndarray, reason: str) -> None:
+        cs = self.compounds
+        small = c[cs.alive[c] & (cs.workers[c] < self.p.min_workforce)]
+        for slot in small:
+            self._close(int(slot), reason)
+
+    def _close(self, slot: int, reason: str) -> None:
+        cs, st = self.compounds, self.syndicates
+        owner, j, w = int(cs.owner[slot]), int(cs.jurisdiction[slot]), int(cs.workers[slot])
+        self.worker_flows["released"] += w
+        cs.workers[slot] = 0
+        st.lost[owner] += 1
+        self.log_event(reason, owner, str(self.world.iso3[j]), "", w)
+        self.compound_agents[slot].close()
+
+    def learn(self) -> None:
+        """Syndicates update perceived risk from their own and observed raids, with decay."""
+        p, st = self.p, self.syndicates
+        own_hits, own_exp = self._own_raids, self._own_exposure
+        all_hits, all_exp = own_hits.sum(axis=0), own_exp.sum(axis=0)
+        hits = own_hits + p.observe_weight * (all_hits[None, :] - own_hits)
+        exposure = own_exp + p.observe_weight * (all_exp[None, :] - own_exp)
+        alive = st.alive[:, None]
+        st.hits = np.where(alive, p.memory_decay * st.hits + hits, 0.0)
+        st.safe = np.where(alive, p.memory_decay * st.safe + (exposure - hits), 0.0)
+
+    def _landscape(self) -> choice.Landscape:
+        p, w = self.p, self.world
+        static = choice.static_utility(
+            np.clip(w.regulatory_weakness - self.policy.weakness_cut, 0.0, 1.0),
+            w.operability * self.policy.infrastructure,
+            self.capacity(),
+            p,
+        )
+        return choice.Landscape(
+            static=static,
+            ties=w.criminal_ties,
+            pressure=self.pressure,
+            compounds=self.compounds_by_jurisdiction().astype(float),
+            distance_km=w.distance_km,
+        )
+
+    def _choose(self, synd: np.ndarray, origin: np.ndarray, exclude_origin: bool) -> np.ndarray:
+        p, st = self.p, self.syndicates
+        u = choice.utilities(
+            self._landscape(),
+            origin,
+            self.perceived_risk(synd),
+            st.tie_affinity[synd],
+            beta_ties=p.beta_ties,
+            beta_agglomeration=p.beta_agglomeration,
+            beta_pressure=p.beta_pressure,
+            beta_risk=p.beta_risk,
+            beta_distance=p.beta_distance,
+            tie_discount=p.tie_discount,
+            exit_utility=p.exit_utility,
+            exclude_origin=exclude_origin,
+        )
+        return choice.draw(choice.probabilities(u), self.rng)
+
+    def decide(self) -> None:
+        """Forced relocations out of risky places, then expansions by profitable syndicates."""
+        self.relocate()
+        self.expand()
+
+    def relocate(self) -> None:
+        """Compounds whose owner finds their jurisdiction too risky (or loss-making) move."""
+        p, cs, st = self.p, self.compounds, self.syndicates
+        c = cs.live()
+        if len(c) == 0:
+            return
+        owner, j = cs.owner[c], cs.jurisdiction[c]
+        risk = self.perceived_risk(owner)[np.arange(len(c)), j]
+        losing = np.array([self._profit_c.get(int(s), 0.0) < 0 for s in c])
+        unhappy = (risk > st.tolerance[owner]) | losing
+        movers = c[unhappy & (self.rng.random(len(c)) < p.relocation_rate)]
+        if len(movers) == 0:
+            return
+        dest = self._choose(cs.owner[movers], cs.jurisdiction[movers], exclude_origin=True)
+        iso = self.world.iso3
+        for slot, d in zip(movers.tolist(), dest.tolist(), strict=True):
+            src = int(cs.jurisdiction[slot])
+            owner_s = int(cs.owner[slot])
+            if d == self.world.n:
+                self._close(slot, "dissolution")
+                continue
+            cost = self._relocation_cost(src, d)
+            if st.capital[owner_s] < cost:
+                self._close(slot, "dissolution")
+                continue
+            st.capital[owner_s] -= cost
+            self.flows["spent_relocating"] += cost
+            before = int(cs.workers[slot])
+            carried = int(self.rng.binomial(before, p.relocation_carry))
+            self.worker_flows["released"] += before - carried
+            cs.workers[slot] = carried
+            self.compound_agents[slot].relocate(self.cells[d])
+            self.log_event("relocation", owner_s, str(iso[src]), str(iso[d]), carried)
+            if carried < p.min_workforce:
+                self._close(slot, "closure")
+
+    def _relocation_cost(self, src: int, dst: int) -> float:
+        p, w = self.p, self.world
+        km = w.distance_km[src, dst]
+        per_km = p.relocation_cost_per_1000km_usd * (1.0 - p.tie_discount * w.criminal_ties[dst])
+        return p.setup_cost_usd + per_km * km / 1000.0
+
+    def _homes(self, synd: np.ndarray) -> np.ndarray:
+        """Jurisdiction holding most of each syndicate's workers (or its last home)."""
+        cs, st = self.compounds, self.syndicates
+        c = cs.live()
+        held = np.zeros((len(st.alive), self.world.n))
+        np.add.at(held, (cs.owner[c], cs.jurisdiction[c]), cs.workers[c])
+        has = held[synd].sum(axis=1) > 0
+        st.home[synd[has]] = np.argmax(held[synd[has]], axis=1)
+        return st.home[synd]
+
+    def expand(self) -> None:
+        """Profitable syndicates open a compound in a chosen jurisdiction (at most one a month)."""
+        p, st = self.p, self.syndicates
+        s = st.live()
+        if len(s) == 0:
+            return
+        margin = self._margin[s]
+        keen = np.clip((margin - p.expansion_margin) / max(1e-9, 1 - p.expansion_margin), 0, 1)
+        can = st.capital[s] >= 2 * p.setup_cost_usd
+        expanders = s[can & (self.rng.random(len(s)) < p.expansion_rate * keen)]
+        if len(expanders):
+            self._open_chosen(expanders, EXPANSION, "expansion")
+
+    def _open_chosen(self, synd: np.ndarray, origin_kind: int, kind: str) -> None:
+        p, st = self.p, self.syndicates
+        homes = self._homes(synd)
+        dest = self._choose(synd, homes, exclude_origin=False)
+        iso = self.world.iso3
+        for s, home, d in zip(synd.tolist(), homes.tolist(), dest.tolist(), strict=True):
+            if d == self.world.n:
+                continue  # no destination worth it: keep the money
+            cost = p.setup_cost_usd + p.new_compound_workers * p.recruit_cost_usd
+            if st.capital[s] < cost:
+                continue
+            st.capital[s] -= cost
+            self.flows["spent_opening"] += p.setup_cost_usd
+            self.flows["spent_recruiting"] += p.new_compound_workers * p.recruit_cost_usd
+            self.worker_flows["recruited"] += p.new_compound_workers
+            self._open_compound(int(d), s, p.new_compound_workers, origin_kind)
+            self.log_event(kind, s, str(iso[home]), str(iso[d]), p.new_compound_workers)
+
+    def regenerate(self) -> None:
+        """Hit syndicates re-establish or split; only lost capital ends one."""
+        p, st, cs = self.p, self.syndicates, self.compounds
+        s = st.live()
+        counts = np.bincount(cs.owner[cs.live()], minlength=len(st.alive))
+        # Syndicates that lost a large share of their compounds this month may split.
+        had = counts[s] + st.lost[s]
+        hit = s[(had >= 2) & (counts[s] >= 2) & (st.lost[s] >= p.split_threshold * had)]
+        for parent in hit[self.rng.random(len(hit)) < p.split_prob].tolist():
+            self._split(parent)
+        # Capital gone: the organisation ends and its compounds close.
+        for dead in s[st.capital[s] < p.min_capital_usd].tolist():
+            for slot in np.flatnonzero(cs.alive & (cs.owner == dead)).tolist():
+                self._close(slot, "closure")
+            self.flows["capital_of_dissolved"] += float(st.capital[dead])
+            self.log_event("syndicate_end", dead, "", "", 0)
+            self.syndicate_agents[dead].dissolve()
+        # Survivors without compounds re-establish when they can afford it.
+        s = st.live()
+        counts = np.bincount(cs.owner[cs.live()], minlength=len(st.alive))
+        empty = s[(counts[s] == 0) & (st.capital[s] >= 2 * p.setup_cost_usd)]
+        if len(empty):
+            self._open_chosen(empty, EXPANSION, "reestablish")
+
+    def _split(self, parent: int) -> None:
+        st, cs = self.syndicates, self.compounds
+        child = int(st.add(1)[0])
+        for name in ("tolerance", "tie_affinity", "laundering_skill", "home"):
+            getattr(st, name)[child] = getattr(st, name)[parent]
+        st.hits[child] = st.hits[parent]
+        st.safe[child] = st.safe[parent]
+        half = st.capital[parent] / 2.0
+        st.capital[parent] -= half
+        st.capital[child] = half
+        self.syndicate_agents[child] = Syndicate(self, child)
+        mine = np.flatnonzero(cs.alive & (cs.owner == parent))
+        moved = mine[1::2]
+        cs.owner[moved] = child
+        self.log_event("split", parent, "", str(child), len(moved))
+
+    def recruit(self) -> None:
+        """Compounds traffic workers toward their target size, as capital allows."""
+        p, cs, st = self.p, self.compounds, self.syndicates
+        c = cs.live()
+        if len(c) == 0:
+            return
+        gap = np.maximum(cs.target[c] - cs.workers[c], 0)
+        want = np.ceil(p.recruit_rate * gap)
+        need = np.bincount(cs.owner[c], weights=want * p.recruit_cost_usd, minlength=len(st.alive))
+        budget = p.recruit_budget_share * np.maximum(st.capital, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(need > 0, np.minimum(1.0, budget / need), 0.0)
+        got = np.floor(want * scale[cs.owner[c]]).astype(np.int64)
+        spent = np.bincount(cs.owner[c], weights=got * p.recruit_cost_usd, minlength=len(st.alive))
+        st.capital -= spent
+        self.flows["spent_recruiting"] += float(spent.sum())
+        cs.workers[c] += got
+        self.worker_flows["recruited"] += int(got.sum())
+        gone = self.rng.binomial(cs.workers[c], p.attrition_rate)
+        cs.workers[c] -= gone
+        self.worker_flows["released"] += int(gone.sum())
+        self._close_small(c, reason="closure")
+
+    def adapt(self) -> None:
+        """Pressure moves toward what agencies see and can do, plus scenario shocks."""
+        p = self.p
+        self._observed.append(self.workers_by_jurisdiction())
+        observed = self._observed[0].astype(float)
+        target = enforcement.target_pressure(
+            observed,
+            self.capacity(),
+            self.protection(),
+            self.policy.shock,
+            baseline_pressure=p.baseline_pressure,
+            capacity_pressure=p.capacity_pressure,
+            response_gain=p.response_gain,
+            response_scale_workers=p.response_scale_workers,
+            protection_effect=p.protection_effect,
+        )
+        self.pressure = enforcement.adapt(self.pressure, target, p.pressure_adapt_rate)
+
+    def collect(self) -> None:
+        """Record this month's state per jurisdiction and the model-level reporters."""
+        t = self.steps
+        r = self.rec
+        r["compounds"][t] = self.compounds_by_jurisdiction()
+        r["workers"][t] = self.workers_by_jurisdiction()
+        r["revenue_usd"][t] = self._revenue
+        r["pressure"][t] = self.pressure
+        r["raids"][t] = self._raids
+        r["rescued"][t] = self._rescued
+        r["victim_losses_usd"][t] = self._losses
+        self.datacollector.collect(self)
+
+    # --- accounting (used by tests and the summary) --------------------------------------
+
+    def dates(self) -> np.ndarray:
+        """Calendar month of every step."""
+        return step_dates(self.start, self.horizon)
+
+    def total_capital(self) -> float:
+        """Capital held by living syndicates."""
+        st = self.syndicates
+        return float(st.capital[st.alive].sum())

@@ -27,6 +27,7 @@ class PolicyState:
     weakness_cut: np.ndarray = field(init=False)  # lasting: not reset
     seizure_rate: float = 0.0
     laundering_extra: float = 0.0
+    revenue_frozen: float = 0.0
     squeeze_targets: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -42,6 +43,7 @@ class PolicyState:
         self.protection_cut = np.zeros(self.n)
         self.seizure_rate = 0.0
         self.laundering_extra = 0.0
+        self.revenue_frozen = 0.0
         self.squeeze_targets = None
 
 
@@ -60,6 +62,7 @@ def raid(
     protection: np.ndarray,
     newly_arrived: np.ndarray,
     intel: np.ndarray,
+    capacity: np.ndarray,
     rng: np.random.Generator,
     *,
     raid_rate: float,
@@ -69,9 +72,13 @@ def raid(
 ) -> RaidOutcome:
     """Draw this month's raids on compounds.
 
-    ``pressure``, ``protection`` and ``intel`` are already gathered per compound.
+    ``pressure``, ``protection``, ``intel`` and ``capacity`` are gathered per compound.
+    Where intelligence is shared, agencies expect arriving compounds: a newly
+    arrived one faces extra raids in proportion to the local capacity, even
+    where routine pressure is low.
     """
-    p_raid = raid_rate * pressure * (1.0 + intel_boost * (intel & newly_arrived))
+    anticipated = intel_boost * capacity * (intel & newly_arrived)
+    p_raid = raid_rate * (pressure + anticipated)
     raided = rng.random(len(workers)) < np.clip(p_raid, 0.0, 1.0)
     fails = rng.random(len(workers)) < np.clip(protection * protection_effect, 0.0, 1.0)
     succeeded = raided & ~fails

@@ -47,7 +47,7 @@ class Intervention:
     def bind(self, model: ScamModel) -> None:
         """Resolve calendar months and target names against the model's world."""
         self.start_step = month_index(model.start, self.start)
-        self.target_idx = model.world.resolve(self.targets_spec(), model)
+        self.target_idx = model.world.resolve(self.targets_spec(), model.p)
 
     def targets_spec(self) -> list[str]:
         """Names of the targeted jurisdictions or groups (empty: the lever is global)."""
@@ -91,7 +91,9 @@ class Crackdown(Intervention):
 
     kind: ClassVar[str] = "crackdown"
     targets: list[str] = _f([], doc="ISO3 codes or group names")
-    intensity: float = _f(0.6, 0.0, 1.0, "pressure added in each target (or in total, see split)")
+    intensity: float = _f(
+        0.6, 0.0, 10.0, "pressure added in each target (in total if split); pressure caps at 1"
+    )
     split_effort: bool = _f(False, doc="divide intensity across the targets (equal total effort)")
     protection_cut: float = _f(
         0.5, 0.0, 1.0, "share of local protection overcome (political will, foreign pressure)"
@@ -162,11 +164,15 @@ class FinancialSqueeze(Intervention):
     targets: list[str] = _f([], doc="empty: all syndicates; else those operating in the targets")
     seizure_rate: float = _f(0.1, 0.0, 1.0, "share of capital seized each month")
     laundering_increase: float = _f(0.2, 0.0, 0.9, "extra share of profit lost laundering")
+    revenue_frozen: float = _f(
+        0.3, 0.0, 1.0, "share of victims' payments frozen in crypto before the syndicate cashes it"
+    )
 
     def apply(self, model: ScamModel) -> None:
-        """Set this month's seizure and laundering losses."""
+        """Set this month's seizure, freezing and laundering losses."""
         pol = model.policy
         pol.seizure_rate = max(pol.seizure_rate, self.seizure_rate)
+        pol.revenue_frozen = max(pol.revenue_frozen, self.revenue_frozen)
         pol.laundering_extra = max(pol.laundering_extra, self.laundering_increase)
         pol.squeeze_targets = self.target_idx if len(self.target_idx) else None
 
@@ -179,6 +185,7 @@ class FollowTheActivity(Intervention):
     interval_months: int = _f(12, 1, 240, "months between successive crackdowns")
     crackdown_months: int = _f(12, 1, 240, "how long each crackdown lasts")
     intensity: float = _f(0.6, 0.0, 1.0, "pressure added in the chosen jurisdiction")
+    protection_cut: float = _f(0.5, 0.0, 1.0, "share of local protection overcome")
 
     current: list[int] = field(default_factory=list, init=False, repr=False)
     since: list[int] = field(default_factory=list, init=False, repr=False)
@@ -197,6 +204,8 @@ class FollowTheActivity(Intervention):
         for j, s in zip(self.current, self.since, strict=True):
             if model.steps < s + self.crackdown_months:
                 model.policy.shock[j] += self.intensity
+                cut = model.policy.protection_cut
+                cut[j] = max(cut[j], self.protection_cut)
 
 
 REGISTRY: dict[str, type[Intervention]] = {

@@ -69,6 +69,7 @@ class ScamModel(mesa.Model):
             k: 0.0
             for k in (
                 "revenue",
+                "frozen",
                 "bribes",
                 "running_costs",
                 "laundering_losses",
@@ -283,7 +284,8 @@ class ScamModel(mesa.Model):
         )
         bribes = revenue * p.bribe_share * self.protection()[j]
         running = w * p.cost_per_worker_usd
-        profit_c = revenue - bribes - running
+        frozen = revenue * self._frozen_share(c)
+        profit_c = revenue - frozen - bribes - running
         self._profit_c = dict(zip(c.tolist(), profit_c.tolist(), strict=True))
         size = len(st.alive)
         profit = np.bincount(cs.owner[c], weights=profit_c, minlength=size)
@@ -294,29 +296,41 @@ class ScamModel(mesa.Model):
         laundering = np.where(profit > 0, profit * lose, 0.0)
         st.capital += np.where(st.alive, profit - laundering, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            self._margin = np.where(turnover > 0, profit / turnover, 0.0)
+            self._margin = np.where(turnover > 0, (profit - laundering) / turnover, 0.0)
         payout = np.where(st.alive, p.payout_rate * np.maximum(st.capital, 0.0), 0.0)
         st.capital -= payout
         self._revenue = np.bincount(j, weights=revenue, minlength=self.world.n)
         self._losses = self._revenue @ self.victim_share
         f = self.flows
         f["revenue"] += float(revenue.sum())
+        f["frozen"] += float(frozen.sum())
         f["bribes"] += float(bribes.sum())
         f["running_costs"] += float(running.sum())
         f["laundering_losses"] += float(laundering.sum())
         f["payouts"] += float(payout.sum())
         self._seize_financially()
 
-    def _seize_financially(self) -> None:
-        rate = self.policy.seizure_rate
-        if rate <= 0:
-            return
+    def _squeezed(self) -> np.ndarray:
+        """Syndicates reached by a financial squeeze (all, or those in its targets)."""
         st, cs = self.syndicates, self.compounds
         hit = st.alive.copy()
         if self.policy.squeeze_targets is not None:
             c = cs.live()
             inside = np.isin(cs.jurisdiction[c], self.policy.squeeze_targets)
             hit &= np.bincount(cs.owner[c][inside], minlength=len(st.alive)) > 0
+        return hit
+
+    def _frozen_share(self, c: np.ndarray) -> np.ndarray | float:
+        if self.policy.revenue_frozen <= 0:
+            return 0.0
+        return self.policy.revenue_frozen * self._squeezed()[self.compounds.owner[c]]
+
+    def _seize_financially(self) -> None:
+        rate = self.policy.seizure_rate
+        if rate <= 0:
+            return
+        st = self.syndicates
+        hit = self._squeezed()
         seized = np.where(hit, rate * np.maximum(st.capital, 0.0), 0.0)
         st.capital -= seized
         self.flows["seized"] += float(seized.sum())
@@ -332,6 +346,7 @@ class ScamModel(mesa.Model):
             self.protection()[j],
             (self.steps - cs.arrived[c]) < p.intel_window,
             self.policy.intel[j],
+            self.capacity()[j],
             self.rng,
             raid_rate=p.raid_rate,
             protection_effect=p.protection_effect,
@@ -555,7 +570,8 @@ class ScamModel(mesa.Model):
         c = cs.live()
         if len(c) == 0:
             return
-        gap = np.maximum(cs.target[c] - cs.workers[c], 0)
+        keen = self._margin[cs.owner[c]] >= p.recruit_margin
+        gap = np.where(keen, np.maximum(cs.target[c] - cs.workers[c], 0), 0)
         want = np.ceil(p.recruit_rate * gap)
         need = np.bincount(cs.owner[c], weights=want * p.recruit_cost_usd, minlength=len(st.alive))
         budget = p.recruit_budget_share * np.maximum(st.capital, 0.0)

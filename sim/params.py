@@ -46,6 +46,9 @@ class Params:
     new_compound_workers: int = _p(50, 1, 10_000, "workers a new (expansion) compound starts with")
     recruit_rate: float = _p(0.15, 0.0, 1.0, "share of the gap to target size recruited a month")
     recruit_cost_usd: float = _p(3_000.0, 0.0, 1e6, "trafficking cost per recruited worker")
+    recruit_margin: float = _p(
+        0.35, -1.0, 1.0, "net profit margin below which a syndicate stops recruiting"
+    )
     recruit_budget_share: float = _p(
         0.5, 0.0, 1.0, "share of a syndicate's capital it may spend on recruitment a month"
     )
@@ -77,7 +80,7 @@ class Params:
     raid_shrink: float = _p(0.7, 0.0, 1.0, "share of a raided compound's workers rescued")
     seize_share: float = _p(0.03, 0.0, 1.0, "share of the owner's capital seized per raid")
     intel_boost: float = _p(
-        2.0, 0.0, 20.0, "raid multiplier on newly arrived compounds where intelligence is shared"
+        3.0, 0.0, 20.0, "extra pressure per unit of capacity on new arrivals where intel is shared"
     )
     intel_window: int = _p(12, 0, 120, "months a compound counts as newly arrived")
 
@@ -101,7 +104,7 @@ class Params:
         0.08, 0.0, 1.0, "monthly expansion probability of a fully profitable syndicate"
     )
     expansion_margin: float = _p(
-        0.62, 0.0, 1.0, "profit margin below which a syndicate does not expand"
+        0.55, 0.0, 1.0, "net profit margin below which a syndicate does not expand"
     )
     setup_cost_usd: float = _p(3e6, 0.0, 1e10, "cost of opening a compound")
     relocation_cost_per_1000km_usd: float = _p(
@@ -123,7 +126,7 @@ class Params:
         0.5, 0.0, 1.0, "share of the distance cost saved per unit of criminal ties"
     )
     exit_utility: float = _p(
-        2.5, -50.0, 50.0, "utility of giving up instead of moving (outside option)"
+        5.0, -50.0, 50.0, "utility of giving up instead of moving (outside option)"
     )
 
     # --- regeneration ---------------------------------------------------------------------

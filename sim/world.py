@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -19,9 +19,6 @@ import pandas as pd
 
 from sim.choice import static_utility
 from sim.errors import ConfigError
-
-if TYPE_CHECKING:
-    from sim.model import ScamModel
 
 DATA_DIR = Path(__file__).parent / "data"
 EARTH_RADIUS_KM = 6371.0088
@@ -146,7 +143,7 @@ class World:
             self.regulatory_weakness, self.operability, self.enforcement_capacity, params
         ) + params.beta_ties * self.criminal_ties
 
-    def resolve(self, specs: Iterable[str], model: ScamModel | None = None) -> np.ndarray:
+    def resolve(self, specs: Iterable[str], params: Any = None) -> np.ndarray:
         """Indices of the jurisdictions named by ISO3 codes, groups or selectors.
 
         Selectors: ``all``, ``hubs`` (initial presence), ``region:<name>``,
@@ -155,10 +152,10 @@ class World:
         """
         picked: list[int] = []
         for spec in specs:
-            picked.extend(self._resolve_one(str(spec), model))
+            picked.extend(self._resolve_one(str(spec), params))
         return np.array(sorted(set(picked)), dtype=np.int64)
 
-    def _resolve_one(self, spec: str, model: ScamModel | None) -> Sequence[int]:
+    def _resolve_one(self, spec: str, params: Any) -> Sequence[int]:
         if spec == "all":
             return range(self.n)
         if spec == "hubs":
@@ -169,10 +166,15 @@ class World:
                 raise ConfigError("targets", f"unknown region {name!r}; known: {self.regions}")
             return [i for i in range(self.n) if self.region[i] == name]
         if spec.startswith("vulnerable:"):
-            k = int(spec.split(":", 1)[1])
-            if model is None:
-                raise ConfigError("targets", "'vulnerable:N' needs the model's parameters")
-            score = self.attractiveness(model.p)
+            text = spec.split(":", 1)[1]
+            if not text.isdigit():
+                raise ConfigError("targets", f"{spec!r}: N in 'vulnerable:N' must be a count")
+            k = int(text)
+            if params is None:
+                from sim.params import Params
+
+                params = Params()
+            score = self.attractiveness(params)
             hubs = {self.index[c] for c in self.initial_presence}
             order = [int(i) for i in np.argsort(-score, kind="stable") if int(i) not in hubs]
             return order[:k]

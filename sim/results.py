@@ -1,0 +1,298 @@
+"""The results contract: tables and summary of a run, written atomically.
+
+A run directory holds ``timeseries.parquet`` (+ ``timeseries.csv``),
+``events.parquet``, ``summary.json`` and ``resolved_config.yaml`` (Hydra adds
+its own ``.hydra/``). Every file is written to a temporary name in the same
+directory and renamed into place, so a crash never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim import metrics
+from sim.interventions import Crackdown, FollowTheActivity
+from sim.timeline import month_index
+from sim.world import EAST_SE_ASIA
+
+if TYPE_CHECKING:
+    from sim.config import RunSpec
+    from sim.model import ScamModel
+
+TIMESERIES_COLUMNS = (
+    "step",
+    "date",
+    "iso3",
+    "region",
+    "compounds",
+    "workers",
+    "revenue_usd",
+    "pressure",
+    "raids",
+    "rescued",
+    "victim_losses_usd",
+)
+EVENT_COLUMNS = ("step", "date", "kind", "syndicate", "from", "to", "size")
+RESULT_FILES = (
+    "timeseries.parquet",
+    "timeseries.csv",
+    "events.parquet",
+    "summary.json",
+    "resolved_config.yaml",
+)
+# Before/after windows of the displacement metrics (months).
+WINDOW, LAG = 12, 12
+
+
+@cache
+def package_version() -> str:
+    """Installed version of scamsim."""
+    try:
+        return metadata.version("scamsim")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+@cache
+def git_revision() -> str | None:
+    """Commit of the source tree (``+dirty`` if modified), or None outside a checkout."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        if rev.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "sim", "configs"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+@dataclass
+class RunResult:
+    """What a run produced. Nothing is written until :meth:`write` is called."""
+
+    timeseries: pd.DataFrame
+    events: pd.DataFrame
+    summary: dict[str, Any]
+    config: dict[str, Any]
+    model: ScamModel | None = field(default=None, repr=False)
+
+    def write(self, directory: str | os.PathLike) -> Path:
+        """Write the results contract into ``directory`` (created if needed)."""
+        return write_run(self, directory)
+
+
+def timeseries_frame(model: ScamModel) -> pd.DataFrame:
+    """Long table, one row per step × jurisdiction."""
+    t, n = model.rec["workers"].shape
+    w = model.world
+    frame = {
+        "step": np.repeat(np.arange(t, dtype=np.int64), n),
+        "date": np.repeat(model.dates(), n),
+        "iso3": np.tile(w.iso3, t),
+        "region": np.tile(w.region, t),
+    }
+    for col in TIMESERIES_COLUMNS[4:]:
+        frame[col] = model.rec[col].reshape(-1)
+    df = pd.DataFrame(frame)
+    df["pressure"] = df["pressure"].round(6)
+    df["revenue_usd"] = df["revenue_usd"].round(2)
+    df["victim_losses_usd"] = df["victim_losses_usd"].round(2)
+    return df
+
+
+def events_frame(model: ScamModel) -> pd.DataFrame:
+    """Event log: relocations, expansions, raids, closures, splits, interventions."""
+    cols = ("step", "kind", "syndicate", "from", "to", "size")
+    df = pd.DataFrame(model.events, columns=list(cols))
+    df = df.astype({"step": np.int64, "syndicate": np.int64, "size": np.int64})
+    df = df.astype({"kind": str, "from": str, "to": str})
+    dates = model.dates()
+    df.insert(1, "date", dates[df["step"].to_numpy()] if len(df) else dates[:0])
+    return df
+
+
+def intervention_targets(spec: RunSpec, model: ScamModel) -> tuple[int | None, np.ndarray]:
+    """Start step of the first lever and the jurisdictions targeted by crackdowns (R)."""
+    if not spec.interventions:
+        return None, np.zeros(0, np.int64)
+    crackdowns = [iv for iv in spec.interventions if isinstance(iv, Crackdown | FollowTheActivity)]
+    # Displacement is measured around the first crackdown; other levers (capacity
+    # building, squeezes) only set the clock when there is no crackdown.
+    timed = crackdowns or spec.interventions
+    t0 = min(month_index(spec.start, iv.start) for iv in timed)
+    targets: list[int] = []
+    for iv in crackdowns:
+        if month_index(spec.start, iv.start) != t0:
+            continue
+        if isinstance(iv, Crackdown):
+            targets.extend(iv.target_idx.tolist())
+        else:
+            targets.extend(iv.current[:1])
+    return t0, np.array(sorted(set(targets)), dtype=np.int64)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN becomes null, NumPy scalars become Python ones."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def summarize(model: ScamModel, spec: RunSpec, wall_time_s: float) -> dict[str, Any]:
+    """All metrics of the results contract for one run."""
+    w = model.world
+    workers = model.rec["workers"].astype(float)
+    compounds = model.rec["compounds"].astype(float)
+    total = workers.sum(axis=1)
+    t_last = workers.shape[0] - 1
+    active_end = compounds[-1] > 0
+    new_ever = metrics.ever_active_new(compounds)
+    regions_new = sorted({str(r) for r in w.region[new_ever]})
+    esea = w.region == EAST_SE_ASIA
+    losses = model.rec["victim_losses_usd"][1:]
+    months = losses.shape[0]
+    years = months // 12
+    esea_monthly = losses[:, esea].sum(axis=1)
+    esea_yearly = [float(esea_monthly[12 * y : 12 * y + 12].sum()) for y in range(years)]
+
+    out: dict[str, Any] = {
+        "scenario": spec.scenario,
+        "world": w.name,
+        "seed": spec.seed,
+        "steps": spec.steps,
+        "start": spec.start,
+        "end": str(model.dates()[-1])[:7],
+        "version": package_version(),
+        "git_revision": git_revision(),
+        "wall_time_s": round(wall_time_s, 4),
+        "activity_measure": "workers",
+        "active_jurisdictions_start": int(metrics.active_jurisdictions(compounds[0])),
+        "active_jurisdictions_end": int(metrics.active_jurisdictions(compounds[-1])),
+        "active_jurisdictions_max": int(metrics.active_jurisdictions(compounds).max()),
+        "new_jurisdictions_end": int(metrics.new_jurisdictions(compounds)[-1]),
+        "new_jurisdictions_ever": int(new_ever.sum()),
+        "new_regions": regions_new,
+        "active_by_region_end": metrics.counts_by_region(active_end, list(w.region)),
+        "hhi_start": float(metrics.hhi(workers[0])),
+        "hhi_end": float(metrics.hhi(workers[-1])),
+        "entropy_end": float(metrics.shannon_entropy(workers[-1])),
+        "evenness_end": float(metrics.evenness(workers[-1])),
+        "workers_start": int(total[0]),
+        "workers_end": int(total[-1]),
+        "workers_mean": float(total[1:].mean()) if t_last else float(total[0]),
+        "compounds_end": int(compounds[-1].sum()),
+        "syndicates_end": model.n_syndicates,
+        "rescued_total": int(model.worker_flows["rescued"]),
+        "victim_losses_total_usd": float(losses.sum()),
+        "victim_losses_esea_by_year_usd": esea_yearly,
+        "victim_losses_esea_per_year_usd": float(np.mean(esea_yearly)) if years else math.nan,
+        "revenue_total_usd": float(model.rec["revenue_usd"][1:].sum()),
+    }
+    t0, targets = intervention_targets(spec, model)
+    out["intervention_step"] = t0
+    out["intervention_date"] = str(model.dates()[t0])[:7] if t0 is not None else None
+    out["targets"] = [str(c) for c in w.iso3[targets]]
+    nan = math.nan
+    disp = {"wdq": nan, "total_net_effect": nan}
+    change = {"local_change": nan, "global_change": nan}
+    recovery = nan
+    if t0 is not None and 0 < t0 <= t_last:
+        glob = metrics.global_local_change(
+            total, workers[:, targets].sum(axis=1) if len(targets) else total, t0, WINDOW, LAG
+        )
+        change = {"local_change": glob["local_change"], "global_change": glob["global_change"]}
+        recovery = metrics.recovery_time(total, t0, WINDOW)
+        if len(targets):
+            disp = metrics.displacement_summary(workers, targets, t0, None, WINDOW, LAG)
+    out["wdq"] = disp["wdq"]
+    out["total_net_effect"] = disp["total_net_effect"]
+    out["local_change"] = change["local_change"] if len(targets) else nan
+    out["global_change"] = change["global_change"]
+    out["recovery_months"] = recovery
+    out["accounting"] = {"workers": dict(model.worker_flows), "money_usd": dict(model.flows)}
+    return _clean(out)
+
+
+def _atomic(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write text to ``path`` via a temporary file and a rename."""
+    _atomic(Path(path), lambda fh: fh.write(text.encode()))
+
+
+def _parquet(df: pd.DataFrame) -> Callable[[io.BufferedWriter], None]:
+    return lambda fh: df.to_parquet(fh, index=False, engine="pyarrow", compression="zstd")
+
+
+def write_run(result: RunResult, directory: str | os.PathLike) -> Path:
+    """Write the results contract; summary.json goes last and marks a finished run."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    ts = result.timeseries.copy()
+    ts["date"] = pd.to_datetime(ts["date"])
+    _atomic(out / "timeseries.parquet", _parquet(ts))
+    csv = result.timeseries.copy()
+    csv["date"] = pd.to_datetime(csv["date"]).dt.strftime("%Y-%m-%d")
+    atomic_write_text(out / "timeseries.csv", csv.to_csv(index=False, lineterminator="\n"))
+    ev = result.events.copy()
+    ev["date"] = pd.to_datetime(ev["date"])
+    _atomic(out / "events.parquet", _parquet(ev))
+    atomic_write_text(
+        out / "resolved_config.yaml", yaml.safe_dump(result.config, sort_keys=False)
+    )
+    atomic_write_text(out / "summary.json", json.dumps(result.summary, indent=2) + "\n")
+    return out
+
+
+def read_run(directory: str | os.PathLike) -> RunResult:
+    """Load a run directory written by :func:`write_run`."""
+    d = Path(directory)
+    with (d / "resolved_config.yaml").open() as fh:
+        config = yaml.safe_load(fh)
+    return RunResult(
+        timeseries=pd.read_parquet(d / "timeseries.parquet"),
+        events=pd.read_parquet(d / "events.parquet"),
+        summary=json.loads((d / "summary.json").read_text()),
+        config=config,
+    )

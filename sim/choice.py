@@ -8,7 +8,6 @@ expand). Probabilities are a row-wise softmax, draws use one uniform per mover.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Any
 
 import numpy as np

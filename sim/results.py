@@ -27,7 +27,7 @@ import yaml
 
 from sim import metrics
 from sim.interventions import Crackdown, FollowTheActivity
-from sim.timeline import month_index
+from sim.timeline import month_index, step_dates
 from sim.world import EAST_SE_ASIA
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ def summarize(model: ScamModel, spec: RunSpec, wall_time_s: float) -> dict[str, 
     }
     t0, targets = intervention_targets(spec, model)
     out["intervention_step"] = t0
-    out["intervention_date"] = str(model.dates()[t0])[:7] if t0 is not None else None
+    out["intervention_date"] = str(step_dates(spec.start, t0)[-1])[:7] if t0 is not None else None
     out["targets"] = [str(c) for c in w.iso3[targets]]
     nan = math.nan
     disp = {"wdq": nan, "total_net_effect": nan}
@@ -243,6 +243,12 @@ def summarize(model: ScamModel, spec: RunSpec, wall_time_s: float) -> dict[str, 
     return _clean(out)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -250,6 +256,7 @@ def _atomic(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; results are not
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -259,6 +266,11 @@ def _atomic(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write text to ``path`` via a temporary file and a rename."""
     _atomic(Path(path), lambda fh: fh.write(text.encode()))
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write bytes to ``path`` via a temporary file and a rename."""
+    _atomic(Path(path), lambda fh: fh.write(data))
 
 
 def _parquet(df: pd.DataFrame) -> Callable[[io.BufferedWriter], None]:

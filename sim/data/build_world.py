@@ -379,6 +379,13 @@ def map_oc_countries(oc: pd.DataFrame, report: list[str]) -> pd.Series:
 # --------------------------------------------------------------------------- building
 
 
+# Published estimates for members the WDI has no GDP for: a subregion median would be
+# absurd for them (North Korea's peers are China, Japan and South Korea).
+GDP_ESTIMATES: dict[str, tuple[float, int, str]] = {
+    "PRK": (2.84e10, 2022, "Bank of Korea estimate of nominal GNI 2022 (about US$28 bn)"),
+}
+
+
 def _impute_subregion_median(
     df: pd.DataFrame, column: str, observed: pd.Series, decimals: int
 ) -> pd.Series:
@@ -470,6 +477,10 @@ def build_world(
     gdp_df = read_gdp(gdp)
     df = df.join(gdp_df, how="left")
     df["gdp_usd"] = df["gdp_usd"].round(0)
+    for code, (value, year, source) in GDP_ESTIMATES.items():
+        if code in df.index and pd.isna(df.at[code, "gdp_usd"]):
+            df.loc[code, ["gdp_usd", "gdp_year"]] = [value, year]
+            notes = _add_note(notes, df.index == code, f"gdp: no WDI value; {source}")
     missing = df["gdp_usd"].isna()
     if missing.any():
         df.loc[missing, "gdp_usd"] = _impute_subregion_median(df, "gdp_usd", ~missing, 0)

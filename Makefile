@@ -1,0 +1,40 @@
+# scamsim: the two commands of the README's quick start, and a few helpers.
+#   make run    create .venv if needed, install, run the baseline scenario with a plot
+#   make test   create .venv if needed, install with test extras, run the test suite
+PYTHON ?= python3.12
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: run test test-slow lint bench world clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.12+ (see README)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/scamsim scenario=baseline world=world seed=1
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_model.py
+
+world: $(STAMP)
+	@test -n "$(DATA)" || { echo "usage: make world DATA=path/to/raw/data"; exit 2; }
+	$(BIN)/python -m sim.data.build_world --data-dir $(DATA) --out sim/data/world.csv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

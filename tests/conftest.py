@@ -1,0 +1,19 @@
+"""Shared fixtures: small, fast runs reused across tests."""
+
+from __future__ import annotations
+
+import pytest
+
+import sim
+
+
+@pytest.fixture(scope="session")
+def crackdown_teaching():
+    """A Mekong crackdown on the teaching world, with the model kept for inspection."""
+    return sim.run("mekong_crackdown", world="teaching", seed=7, steps=60, keep_model=True)
+
+
+@pytest.fixture(scope="session")
+def crackdown_world():
+    """The Mekong crackdown on the full world table."""
+    return sim.run("mekong_crackdown", world="world", seed=1, keep_model=True)

@@ -1,0 +1,128 @@
+"""Policy levers: each writes the policy state it promises, when it promises."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim.config import compose, validate
+from sim.errors import ConfigError
+from sim.interventions import REGISTRY, build_intervention
+from sim.runner import build_model
+
+
+def _model(events, world="teaching", **overrides):
+    cfg = compose("baseline", world, overrides)
+    cfg["scenario"]["events"] = events
+    return build_model(validate(cfg))
+
+
+def _advance_to(model, month):
+    from sim.timeline import month_index
+
+    model.run_for(month_index(model.start, month))
+
+
+def test_crackdown_shock_is_timed_in_calendar_months():
+    m = _model([{"kind": "crackdown", "targets": ["MMR"], "start": "2024-03",
+                 "duration_months": 2, "intensity": 0.5, "protection_cut": 0.4}])
+    mmr = m.world.index["MMR"]
+    _advance_to(m, "2024-02")  # steps 1..13 done; 2024-03 is step 14
+    assert m.policy.shock[mmr] == 0
+    m.run_for(1)
+    assert m.policy.shock[mmr] == 0.5 and m.policy.protection_cut[mmr] == 0.4
+    m.run_for(1)
+    assert m.policy.shock[mmr] == 0.5
+    m.run_for(1)
+    assert m.policy.shock[mmr] == 0 and m.policy.protection_cut[mmr] == 0
+
+
+def test_split_effort_divides_intensity():
+    m = _model([{"kind": "crackdown", "targets": ["mekong_hubs"], "start": "2023-02",
+                 "intensity": 0.9, "split_effort": True}])
+    m.run_for(1)
+    idx = [m.world.index[c] for c in ("MMR", "KHM", "LAO")]
+    assert m.policy.shock[idx] == pytest.approx([0.3, 0.3, 0.3])
+
+
+def test_infrastructure_cutoff_and_cooperation():
+    m = _model([
+        {"kind": "infrastructure_cutoff", "targets": ["MMR"], "start": "2023-02",
+         "severity": 0.5},
+        {"kind": "cooperation", "targets": ["mekong_task_force"], "start": "2023-02",
+         "pressure_uplift": 0.1},
+    ])
+    m.run_for(1)
+    w = m.world
+    assert m.policy.infrastructure[w.index["MMR"]] == 0.5
+    assert m.policy.infrastructure[w.index["KHM"]] == 1.0
+    members = {w.iso3[i] for i in np.flatnonzero(m.policy.intel)}
+    assert members == {"CHN", "MMR", "THA"}
+    assert m.policy.shock[w.index["THA"]] == pytest.approx(0.1)
+
+
+def test_capacity_building_ramps_and_persists():
+    m = _model([{"kind": "capacity_building", "targets": ["THA"], "start": "2023-02",
+                 "duration_months": 4, "capacity_gain": 0.4, "regulation_gain": 0.2,
+                 "ramp_months": 4}])
+    tha = m.world.index["THA"]
+    m.run_for(2)
+    assert m.policy.capacity_gain[tha] == pytest.approx(0.2)
+    m.run_for(10)  # well after it ended: the capacity stays
+    assert m.policy.capacity_gain[tha] == pytest.approx(0.4)
+    assert m.policy.weakness_cut[tha] == pytest.approx(0.2)
+    assert m.capacity()[tha] == pytest.approx(min(1, m.world.enforcement_capacity[tha] + 0.4))
+
+
+def test_vulnerable_selector_excludes_hubs_and_uses_data():
+    m = _model([], world="world")
+    picked = m.world.resolve(["vulnerable:10"], m.p)
+    assert len(picked) == 10
+    assert not set(m.world.iso3[picked]) & {"MMR", "KHM", "LAO", "PHL"}
+    score = m.world.attractiveness(m.p)
+    others = np.setdiff1d(np.arange(m.world.n), picked)
+    hubs = [m.world.index[c] for c in ("MMR", "KHM", "LAO", "PHL")]
+    others = np.setdiff1d(others, hubs)
+    assert score[picked].min() >= score[others].max()
+
+
+def test_financial_squeeze_takes_capital_and_revenue():
+    base = sim.run("baseline", world="teaching", seed=2, steps=48, keep_model=True).model
+    sq = sim.run("financial_squeeze", world="teaching", seed=2, steps=48, keep_model=True).model
+    assert sq.flows["seized"] > base.flows["seized"]
+    assert sq.flows["frozen"] > 0 and base.flows["frozen"] == 0
+    assert sq.n_workers < base.n_workers
+
+
+def test_follow_the_activity_targets_the_largest_host():
+    res = sim.run("whack_a_mole", world="world", seed=3, keep_model=True)
+    iv = res.model.interventions[0]
+    assert len(iv.current) == 8  # yearly from 2025-02 to 2032-02
+    assert res.model.world.iso3[iv.current[0]] in {"MMR", "KHM"}
+    starts = res.events[res.events["kind"] == "intervention:crackdown"]
+    assert len(starts) == 8
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        ({"kind": "carpet_bombing"}, "scenario.events[0].kind"),
+        ({"kind": "crackdown", "targets": ["MMR"], "intensty": 0.5}, "scenario.events[0].intensty"),
+        ({"kind": "crackdown", "targets": ["MMR"], "intensity": 11}, "scenario.events[0].intensity"),
+        ({"kind": "crackdown", "targets": ["MMR"], "start": "May 2025"}, "scenario.events[0].start"),
+        ({"kind": "crackdown", "targets": ["Atlantis"]}, "scenario.events[0].targets"),
+        ({"kind": "cooperation", "intel_sharing": "yes"}, "scenario.events[0].intel_sharing"),
+    ],
+)
+def test_bad_events_are_refused_with_the_key(spec, key):
+    with pytest.raises(ConfigError) as err:
+        sim.run("baseline", world="teaching", events=[spec])
+    assert err.value.key == key
+    assert "\n" not in str(err.value)
+
+
+def test_every_lever_builds_from_defaults():
+    for kind in REGISTRY:
+        iv = build_intervention({"kind": kind}, "x")
+        assert iv.kind == kind

@@ -60,7 +60,8 @@ def _check_override(key: str, value: Any) -> None:
         check_value(key, value, kind, lo, hi)
     elif key.startswith("scenario."):
         if key.split(".")[1] not in SCENARIO_KEYS:
-            raise ConfigError(key, f"is not a scenario setting; allowed: {', '.join(SCENARIO_KEYS)}")
+            allowed = ", ".join(SCENARIO_KEYS)
+            raise ConfigError(key, f"is not a scenario setting; allowed: {allowed}")
     elif key.startswith("world."):
         if key.split(".")[1] not in WORLD_KEYS:
             raise ConfigError(key, f"is not a world setting; allowed: {', '.join(WORLD_KEYS)}")

@@ -154,7 +154,7 @@ def check_value(key: str, value: Any, kind: type, lo: Any = None, hi: Any = None
 def build_params(values: Mapping[str, Any], prefix: str = "params.") -> Params:
     """Validated :class:`Params` from a mapping of parameter values."""
     kwargs = {}
-    for key, value in values.items():
+    for key in values:
         if key not in PARAM_NAMES:
             raise ConfigError(prefix + key, _unknown_param(key))
     for f in dataclasses.fields(Params):
@@ -185,13 +185,15 @@ def validate(cfg: Mapping[str, Any]) -> RunSpec:
     world_cfg = dict(cfg.get("world") or {})
     for key in world_cfg:
         if key not in WORLD_KEYS:
-            raise ConfigError(f"world.{key}", f"is not a world setting; allowed: {WORLD_KEYS}")
+            allowed = ", ".join(WORLD_KEYS)
+            raise ConfigError(f"world.{key}", f"is not a world setting; allowed: {allowed}")
     world = World.from_config(world_cfg)
 
     scen = dict(cfg.get("scenario") or {})
     for key in scen:
         if key not in SCENARIO_KEYS:
-            raise ConfigError(f"scenario.{key}", f"is not a scenario setting; allowed: {SCENARIO_KEYS}")
+            allowed = ", ".join(SCENARIO_KEYS)
+            raise ConfigError(f"scenario.{key}", f"is not a scenario setting; allowed: {allowed}")
     events = scen.get("events") or []
     if not isinstance(events, list):
         raise ConfigError("scenario.events", "must be a list of interventions")

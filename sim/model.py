@@ -141,7 +141,7 @@ class ScamModel(mesa.Model):
         for s in synd_slots:
             self.syndicate_agents[int(s)] = Syndicate(self, int(s))
         for h, total in zip(hubs, hub_workers, strict=True):
-            k = max(1, int(round(total / p.compound_size_mean)))
+            k = max(1, round(total / p.compound_size_mean))
             sizes = rng.lognormal(0.0, p.compound_size_sigma, k)
             sizes = np.maximum(p.min_workforce, np.round(sizes / sizes.sum() * total)).astype(int)
             local = synd_slots[st.home[synd_slots] == h]
@@ -200,10 +200,10 @@ class ScamModel(mesa.Model):
 
     def workers_by_jurisdiction(self) -> np.ndarray:
         """Current workforce per jurisdiction."""
-        c = self.compounds.live()
-        return np.bincount(
-            self.compounds.jurisdiction[c], weights=self.compounds.workers[c], minlength=self.world.n
-        ).astype(np.int64)
+        cs = self.compounds
+        c = cs.live()
+        held = np.bincount(cs.jurisdiction[c], weights=cs.workers[c], minlength=self.world.n)
+        return held.astype(np.int64)
 
     def compounds_by_jurisdiction(self) -> np.ndarray:
         """Current number of compounds per jurisdiction."""
@@ -558,6 +558,9 @@ class ScamModel(mesa.Model):
         half = st.capital[parent] / 2.0
         st.capital[parent] -= half
         st.capital[child] = half
+        if len(self._margin) < len(st.alive):  # the store grew: keep per-slot arrays aligned
+            self._margin = np.pad(self._margin, (0, len(st.alive) - len(self._margin)))
+        self._margin[child] = self._margin[parent]
         self.syndicate_agents[child] = Syndicate(self, child)
         mine = np.flatnonzero(cs.alive & (cs.owner == parent))
         moved = mine[1::2]

@@ -101,10 +101,10 @@ class Params:
         0.4, 0.0, 1.0, "share of compounds in a too-risky jurisdiction moved out a month"
     )
     expansion_rate: float = _p(
-        0.08, 0.0, 1.0, "monthly expansion probability of a fully profitable syndicate"
+        0.2, 0.0, 1.0, "monthly expansion probability of a fully profitable syndicate"
     )
     expansion_margin: float = _p(
-        0.55, 0.0, 1.0, "net profit margin below which a syndicate does not expand"
+        0.57, 0.0, 1.0, "net profit margin below which a syndicate does not expand"
     )
     setup_cost_usd: float = _p(3e6, 0.0, 1e10, "cost of opening a compound")
     relocation_cost_per_1000km_usd: float = _p(

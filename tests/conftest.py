@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 import sim
+
+# Timing varies with machine load; correctness, not speed, is tested here.
+settings.register_profile("scamsim", deadline=None, print_blob=True)
+settings.load_profile("scamsim")
 
 
 @pytest.fixture(scope="session")

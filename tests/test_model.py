@@ -137,3 +137,13 @@ def test_params_dataclass_defaults_are_in_range():
     for f in dataclasses.fields(sim.params.Params):
         lo, hi = f.metadata["range"]
         assert lo <= f.default <= hi, f.name
+
+
+def test_split_growing_the_syndicate_store_keeps_arrays_aligned():
+    # Found by the property test: many splits grow the store past its first capacity.
+    res = sim.run("mekong_crackdown", world="teaching", seed=0, steps=40, keep_model=True,
+                  syndicates=16, split_prob=1.0, raid_rate=1.0, relocation_carry=0.0,
+                  attrition_rate=0.0, payout_rate=0.0, expansion_rate=0.0, exit_utility=0.0)
+    assert len(res.model.syndicates.alive) > 64
+    assert (res.events["kind"] == "split").sum() > 0
+    _check_accounting(res.model)

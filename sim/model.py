@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 from mesa.discrete_space import Network
+from mesa.experimental.scenarios import Scenario
 
 from sim import choice, enforcement
 from sim.agents import (
@@ -28,7 +29,13 @@ from sim.params import Params
 from sim.timeline import step_dates
 from sim.world import World
 
-EVENT_COLUMNS = ("step", "kind", "syndicate", "from", "to", "size")
+
+class ScamScenario(Scenario):
+    """Typed run settings (Mesa ``Scenario``); the model parameters live in :class:`Params`."""
+
+    steps: int = 120
+    start: str = "2023-01"
+    record_events: bool = True
 
 
 class ScamModel(mesa.Model):
@@ -45,12 +52,14 @@ class ScamModel(mesa.Model):
         rng: int | None = None,
         record_events: bool = True,
     ) -> None:
-        super().__init__(rng=rng)
+        super().__init__(
+            scenario=ScamScenario(rng=rng, steps=steps, start=start, record_events=record_events)
+        )
         self.world = world
         self.p = params or Params()
-        self.start = start
-        self.horizon = int(steps)
-        self.record_events = record_events
+        self.start = self.scenario.start
+        self.horizon = int(self.scenario.steps)
+        self.record_events = self.scenario.record_events
         n = world.n
         self.grid = Network(
             world.graph(), capacity=None, random=self.random, layout=world.positions()
@@ -151,8 +160,12 @@ class ScamModel(mesa.Model):
                 rng.choice(local if len(local) else synd_slots, k),
                 rng.choice(synd_slots, k),
             )
+            # Start at the recruitment/attrition balance, so the configured workforce is
+            # a steady state rather than a full house that drains in the first year.
+            slack = 1.0 + p.attrition_rate / max(p.recruit_rate, 1e-9)
             for size, owner in zip(sizes, owners, strict=True):
-                self._open_compound(int(h), int(owner), int(size), INITIAL, target=int(size))
+                target = round(float(size) * slack)
+                self._open_compound(int(h), int(owner), int(size), INITIAL, target=target)
         # Starting capital: a few months of each syndicate's expected profit.
         c = self.compounds.live()
         r = p.productivity_usd * (1 - p.disruption * self.pressure[self.compounds.jurisdiction[c]])

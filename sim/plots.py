@@ -109,7 +109,7 @@ def plot_activity(result: RunResult, path: str | os.PathLike) -> Path:
     active = ts[ts["compounds"] > 0].groupby("date")["iso3"].nunique()
     active = active.reindex(lines.index, fill_value=0)
     ax3 = ax2.twinx()
-    ax3.step(active.index, active.to_numpy(), where="post", color=PALETTE[4], lw=1.5, ls="--",
+    ax3.step(active.index, active.to_numpy(), where="post", color="#444444", lw=1.3, ls="--",
              label="active jurisdictions (right)")
     ax3.set_ylabel("active jurisdictions")
     ax3.set_ylim(bottom=0)
@@ -130,7 +130,8 @@ def plot_activity(result: RunResult, path: str | os.PathLike) -> Path:
                      xytext=(4, -12 - 12 * k), textcoords="offset points", fontsize=8,
                      ha="left", va="top",
                      bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
-    fig.text(0.99, 0.003, _caption(result.summary), fontsize=7.5, color="#555555", ha="right")
+    fig.get_layout_engine().set(rect=(0, 0.025, 1, 0.975))
+    fig.text(0.99, 0.005, _caption(result.summary), fontsize=7.5, color="#555555", ha="right")
     out = Path(path)
     buf = io.BytesIO()
     fig.savefig(buf, dpi=130, format="png")

@@ -89,7 +89,7 @@ def syndicate_store(capacity: int, n_jurisdictions: int) -> Store:
             "capital": (np.float64, ()),
             "tolerance": (np.float64, ()),
             "tie_affinity": (np.float64, ()),
-            "laundering_skill": (np.float64, ()),
+            "laundering_leak": (np.float64, ()),
             "hits": (np.float64, (n_jurisdictions,)),
             "safe": (np.float64, (n_jurisdictions,)),
             "home": (np.int64, ()),

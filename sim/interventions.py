@@ -48,6 +48,11 @@ class Intervention:
         """Resolve calendar months and target names against the model's world."""
         self.start_step = month_index(model.start, self.start)
         self.target_idx = model.world.resolve(self.targets_spec(), model.p)
+        self.started = False
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget what a previous run did (levers may be reused across runs)."""
 
     def targets_spec(self) -> list[str]:
         """Names of the targeted jurisdictions or groups (empty: the lever is global)."""
@@ -163,7 +168,9 @@ class FinancialSqueeze(Intervention):
     kind: ClassVar[str] = "financial_squeeze"
     targets: list[str] = _f([], doc="empty: all syndicates; else those operating in the targets")
     seizure_rate: float = _f(0.1, 0.0, 1.0, "share of capital seized each month")
-    laundering_increase: float = _f(0.2, 0.0, 0.9, "extra share of profit lost laundering")
+    laundering_increase: float = _f(
+        0.2, 0.0, 0.9, "extra share of profit lost laundering (squeezed syndicates)"
+    )
     revenue_frozen: float = _f(
         0.3, 0.0, 1.0, "share of victims' payments frozen in crypto before the syndicate cashes it"
     )
@@ -174,7 +181,8 @@ class FinancialSqueeze(Intervention):
         pol.seizure_rate = max(pol.seizure_rate, self.seizure_rate)
         pol.revenue_frozen = max(pol.revenue_frozen, self.revenue_frozen)
         pol.laundering_extra = max(pol.laundering_extra, self.laundering_increase)
-        pol.squeeze_targets = self.target_idx if len(self.target_idx) else None
+        # Targets named but absent from this world: nobody is squeezed (not everybody).
+        pol.squeeze_targets = self.target_idx if self.targets else None
 
 
 @dataclass
@@ -184,11 +192,16 @@ class FollowTheActivity(Intervention):
     kind: ClassVar[str] = "follow_the_activity"
     interval_months: int = _f(12, 1, 240, "months between successive crackdowns")
     crackdown_months: int = _f(12, 1, 240, "how long each crackdown lasts")
-    intensity: float = _f(0.6, 0.0, 1.0, "pressure added in the chosen jurisdiction")
-    protection_cut: float = _f(0.5, 0.0, 1.0, "share of local protection overcome")
+    intensity: float = _f(0.6, 0.0, 10.0, "pressure added in the chosen jurisdiction")
+    protection_cut: float = _f(0.6, 0.0, 1.0, "share of local protection overcome")
 
     current: list[int] = field(default_factory=list, init=False, repr=False)
     since: list[int] = field(default_factory=list, init=False, repr=False)
+
+    def reset(self) -> None:
+        """Forget the crackdowns chosen in a previous run."""
+        self.current = []
+        self.since = []
 
     def on_start(self, model: ScamModel) -> None:
         """Nothing to log yet: each crackdown is logged when chosen."""

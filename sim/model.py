@@ -88,7 +88,6 @@ class ScamModel(mesa.Model):
                 "spent_opening",
                 "spent_relocating",
                 "capital_of_dissolved",
-                "capital_of_new",
             )
         }
         self.worker_flows = {k: 0 for k in ("recruited", "rescued", "released")}
@@ -145,7 +144,7 @@ class ScamModel(mesa.Model):
         lo, hi = 1 - p.risk_tolerance_spread, 1 + p.risk_tolerance_spread
         st.tolerance[synd_slots] = p.risk_tolerance_mean * rng.uniform(lo, hi, n_synd)
         st.tie_affinity[synd_slots] = rng.uniform(0.5, 1.5, n_synd)
-        st.laundering_skill[synd_slots] = rng.uniform(0.5, 1.5, n_synd)
+        st.laundering_leak[synd_slots] = rng.uniform(0.5, 1.5, n_synd)
         st.home[synd_slots] = hubs[rng.choice(len(hubs), n_synd, p=hub_workers / hub_workers.sum())]
         for s in synd_slots:
             self.syndicate_agents[int(s)] = Syndicate(self, int(s))
@@ -303,9 +302,8 @@ class ScamModel(mesa.Model):
         size = len(st.alive)
         profit = np.bincount(cs.owner[c], weights=profit_c, minlength=size)
         turnover = np.bincount(cs.owner[c], weights=revenue, minlength=size)
-        lose = np.clip(
-            (p.laundering_loss + self.policy.laundering_extra) * st.laundering_skill, 0.0, 0.95
-        )
+        extra = self.policy.laundering_extra * self._squeezed() if self.policy.laundering_extra else 0
+        lose = np.clip((p.laundering_loss + extra) * st.laundering_leak, 0.0, 0.95)
         laundering = np.where(profit > 0, profit * lose, 0.0)
         st.capital += np.where(st.alive, profit - laundering, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -473,11 +471,11 @@ class ScamModel(mesa.Model):
             src = int(cs.jurisdiction[slot])
             owner_s = int(cs.owner[slot])
             if d == self.world.n:
-                self._close(slot, "dissolution")
+                self._close(slot, "abandoned")
                 continue
             cost = self._relocation_cost(src, d)
             if st.capital[owner_s] < cost:
-                self._close(slot, "dissolution")
+                self._close(slot, "abandoned")
                 continue
             st.capital[owner_s] -= cost
             self.flows["spent_relocating"] += cost
@@ -564,7 +562,7 @@ class ScamModel(mesa.Model):
     def _split(self, parent: int) -> None:
         st, cs = self.syndicates, self.compounds
         child = int(st.add(1)[0])
-        for name in ("tolerance", "tie_affinity", "laundering_skill", "home"):
+        for name in ("tolerance", "tie_affinity", "laundering_leak", "home"):
             getattr(st, name)[child] = getattr(st, name)[parent]
         st.hits[child] = st.hits[parent]
         st.safe[child] = st.safe[parent]

@@ -108,7 +108,7 @@ class Params:
     )
     setup_cost_usd: float = _p(3e6, 0.0, 1e10, "cost of opening a compound")
     relocation_cost_per_1000km_usd: float = _p(
-        3e5, 0.0, 1e9, "moving cost per 1,000 km, halved where partners exist"
+        3e5, 0.0, 1e9, "moving cost per 1,000 km, cut by tie_discount × criminal ties there"
     )
     beta_weakness: float = _p(
         10.0, 0.0, 100.0, "utility weight of regulatory weakness × sqrt(operability)"

@@ -27,7 +27,7 @@ import yaml
 
 from sim import metrics
 from sim.interventions import Crackdown, FollowTheActivity
-from sim.timeline import month_index, step_dates
+from sim.timeline import month_index, month_label
 from sim.world import EAST_SE_ASIA
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ def summarize(model: ScamModel, spec: RunSpec, wall_time_s: float) -> dict[str, 
     }
     t0, targets = intervention_targets(spec, model)
     out["intervention_step"] = t0
-    out["intervention_date"] = str(step_dates(spec.start, t0)[-1])[:7] if t0 is not None else None
+    out["intervention_date"] = month_label(spec.start, t0) if t0 is not None else None
     out["targets"] = [str(c) for c in w.iso3[targets]]
     nan = math.nan
     disp = {"wdq": nan, "total_net_effect": nan}

@@ -25,6 +25,13 @@ def month_index(start: str, when: str) -> int:
     return (y1 - y0) * 12 + (m1 - m0)
 
 
+def month_label(start: str, offset: int) -> str:
+    """'YYYY-MM' of the month ``offset`` months after ``start`` (negative allowed)."""
+    y0, m0 = parse_month(start)
+    k = y0 * 12 + (m0 - 1) + offset
+    return f"{k // 12:04d}-{k % 12 + 1:02d}"
+
+
 def step_dates(start: str, steps: int) -> np.ndarray:
     """First day of the month of every step 0..steps, as numpy datetime64[D]."""
     y0, m0 = parse_month(start)

@@ -127,3 +127,28 @@ def test_every_lever_builds_from_defaults():
     for kind in REGISTRY:
         iv = build_intervention({"kind": kind}, "x")
         assert iv.kind == kind
+
+
+def test_a_validated_spec_can_be_run_twice_with_the_same_result():
+    from sim.runner import simulate
+
+    spec = validate(compose("whack_a_mole", "teaching", {"seed": 4, "steps": 60}))
+    first, second = simulate(spec), simulate(spec)
+    assert first.timeseries.equals(second.timeseries)
+    assert first.events.equals(second.events)
+
+
+def test_levers_that_started_before_the_run_are_reported():
+    res = sim.run("mekong_crackdown", world="teaching", seed=1, start="2025-06", steps=12)
+    assert res.summary["intervention_date"] == "2025-02"
+    assert res.summary["intervention_step"] == -4
+    assert res.summary["wdq"] is None
+
+
+def test_targeted_squeeze_outside_the_world_squeezes_nobody():
+    ev = [{"kind": "financial_squeeze", "targets": ["USA"], "start": "2023-02",
+           "seizure_rate": 0.5, "revenue_frozen": 0.5, "laundering_increase": 0.5}]
+    sq = sim.run("baseline", world="teaching", seed=2, steps=24, events=ev, keep_model=True)
+    base = sim.run("baseline", world="teaching", seed=2, steps=24, keep_model=True)
+    assert sq.model.flows["frozen"] == 0
+    assert sq.timeseries.equals(base.timeseries)

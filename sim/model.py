@@ -302,7 +302,9 @@ class ScamModel(mesa.Model):
         size = len(st.alive)
         profit = np.bincount(cs.owner[c], weights=profit_c, minlength=size)
         turnover = np.bincount(cs.owner[c], weights=revenue, minlength=size)
-        extra = self.policy.laundering_extra * self._squeezed() if self.policy.laundering_extra else 0
+        extra = self.policy.laundering_extra
+        if extra:
+            extra = extra * self._squeezed()
         lose = np.clip((p.laundering_loss + extra) * st.laundering_leak, 0.0, 0.95)
         laundering = np.where(profit > 0, profit * lose, 0.0)
         st.capital += np.where(st.alive, profit - laundering, 0.0)

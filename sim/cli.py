@@ -21,11 +21,10 @@ from sim.config import (
     TOP_LEVEL,
     WORLD_KEYS,
     build_params,
-    check_value,
     options,
     validate,
 )
-from sim.errors import ConfigError
+from sim.errors import ConfigError, check_value
 from sim.params import PARAM_NAMES, Params
 
 GROUPS = ("scenario", "world")

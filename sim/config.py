@@ -23,10 +23,9 @@ from typing import Any
 
 import yaml
 
-from sim.errors import ConfigError
+from sim.errors import ConfigError, check_month, check_value
 from sim.interventions import Intervention, build_intervention
 from sim.params import PARAM_NAMES, Params
-from sim.timeline import parse_month
 from sim.world import World
 
 CONFIG_DIR = Path(os.environ.get("SCAMSIM_CONFIG_DIR", Path(__file__).parents[1] / "configs"))
@@ -128,29 +127,6 @@ def _unknown_param(name: str) -> str:
     return f"is not a model parameter{hint}"
 
 
-def check_value(key: str, value: Any, kind: type, lo: Any = None, hi: Any = None) -> Any:
-    """Coerce and range-check one value; ConfigError naming ``key`` otherwise."""
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(key, f"must be true or false, got {value!r}")
-        return value
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            raise ConfigError(key, f"must be an integer, got {value!r}")
-        value = int(value)
-    elif kind is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(key, f"must be a number, got {value!r}")
-        value = float(value)
-    elif kind is str:
-        if not isinstance(value, str):
-            raise ConfigError(key, f"must be a string, got {value!r}")
-        return value
-    if lo is not None and not (lo <= value <= hi):
-        raise ConfigError(key, f"= {value} is out of range; allowed {lo} to {hi}")
-    return value
-
-
 def build_params(values: Mapping[str, Any], prefix: str = "params.") -> Params:
     """Validated :class:`Params` from a mapping of parameter values."""
     kwargs = {}
@@ -176,10 +152,7 @@ def validate(cfg: Mapping[str, Any]) -> RunSpec:
     top = {}
     for key, (kind, lo, hi) in TOP_LEVEL.items():
         top[key] = check_value(key, cfg.get(key, TOP_DEFAULTS[key]), kind, lo, hi)
-    try:
-        parse_month(top["start"])
-    except ValueError:
-        raise ConfigError("start", f"must be a month YYYY-MM, got {top['start']!r}") from None
+    check_month("start", top["start"])
     params = build_params(dict(cfg.get("params") or {}))
 
     world_cfg = dict(cfg.get("world") or {})

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sim.errors import ConfigError
-from sim.timeline import month_index, parse_month
+from sim.errors import ConfigError, check_month, check_value
+from sim.timeline import month_index
 
 if TYPE_CHECKING:
     from sim.model import ScamModel
@@ -236,37 +236,15 @@ REGISTRY: dict[str, type[Intervention]] = {
 
 def _check_value(where: str, f: dataclasses.Field, value: Any) -> Any:
     default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(where, f"must be true or false, got {value!r}")
-        return value
-    if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            raise ConfigError(where, f"must be an integer, got {value!r}")
-        value = int(value)
-    elif isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(where, f"must be a number, got {value!r}")
-        value = float(value)
-    elif isinstance(default, list):
+    if isinstance(default, list):
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ConfigError(where, f"must be a list of names, got {value!r}")
         return list(value)
-    elif isinstance(default, str):
-        if not isinstance(value, str):
-            raise ConfigError(where, f"must be a string, got {value!r}")
-        if f.name == "start":
-            try:
-                parse_month(value)
-            except ValueError:
-                raise ConfigError(where, f"must be a month YYYY-MM, got {value!r}") from None
-        return value
-    rng = f.metadata.get("range")
-    if rng is not None and not (rng[0] <= value <= rng[1]):
-        raise ConfigError(where, f"= {value} is out of range; allowed {rng[0]} to {rng[1]}")
-    return value
+    lo, hi = f.metadata.get("range") or (None, None)
+    value = check_value(where, value, type(default), lo, hi)
+    return check_month(where, value) if f.name == "start" else value
 
 
 def build_intervention(spec: dict[str, Any], where: str) -> Intervention:

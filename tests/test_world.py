@@ -73,7 +73,7 @@ def test_graph_has_integer_nodes_with_iso3(world):
 
 def test_bad_world_configs_are_refused():
     spec = load_group("world", "teaching")
-    with pytest.raises(ConfigError, match="world.jurisdictions"):
+    with pytest.raises(ConfigError, match=r"world\.jurisdictions"):
         World.from_config({**spec, "jurisdictions": ["MMR", "XXX"]})
-    with pytest.raises(ConfigError, match="world.initial_presence"):
+    with pytest.raises(ConfigError, match=r"world\.initial_presence"):
         World.from_config({**spec, "initial_presence": {"USA": 0}})

@@ -37,6 +37,8 @@ TOP_LEVEL: dict[str, tuple[type, Any, Any]] = {
     "start": (str, None, None),
     "plot": (bool, None, None),
     "record_events": (bool, None, None),
+    "replicates": (int, 1, 100_000),
+    "sweep_name": (str, None, None),
 }
 TOP_DEFAULTS: dict[str, Any] = {
     "seed": 1,
@@ -44,6 +46,8 @@ TOP_DEFAULTS: dict[str, Any] = {
     "start": "2023-01",
     "plot": False,
     "record_events": True,
+    "replicates": 1,
+    "sweep_name": "sweep",
 }
 WORLD_KEYS = ("name", "table", "jurisdictions", "initial_presence", "groups")
 SCENARIO_KEYS = ("name", "description", "events")

@@ -9,6 +9,7 @@ from typing import Any
 from sim.config import RunSpec, compose, validate
 from sim.model import ScamModel
 from sim.results import RunResult, events_frame, summarize, timeseries_frame
+from sim.sweep import run_id
 
 
 def build_model(spec: RunSpec) -> ScamModel:
@@ -39,10 +40,11 @@ def simulate(spec: RunSpec, progress: bool = False, keep_model: bool = False) ->
     else:
         model.run_for(spec.steps)
     wall = time.perf_counter() - t0
+    summary = {"run_id": run_id(spec.resolved), **summarize(model, spec, wall)}
     return RunResult(
         timeseries=timeseries_frame(model),
         events=events_frame(model),
-        summary=summarize(model, spec, wall),
+        summary=summary,
         config=spec.resolved,
         model=model if keep_model else None,
     )

@@ -1,0 +1,293 @@
+"""Sweeps: run identities, replicate seeds, and the aggregate of a sweep directory.
+
+A run is identified by a hash of its resolved configuration (every parameter,
+the world, the events, the seed). Sweeps name each run's directory from it, so
+running the same sweep again finds finished runs and skips them.
+
+The aggregate of a sweep directory is three files:
+
+- ``runs.parquet``: one row per run (run id, condition, every setting and
+  parameter, seed, every scalar summary metric);
+- ``timeseries.parquet``: every run's time series, long, with its run id;
+- ``summary.csv``: per condition (the settings that vary across runs, seed
+  aside), the number of runs and, for each metric, the mean with a 95%
+  bootstrap confidence interval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+from scipy import stats
+
+from sim.results import atomic_write_bytes, atomic_write_text, package_version
+
+# Settings that do not change a run's numbers, so they do not enter its identity.
+NOT_IDENTITY = ("plot", "replicates", "sweep_name")
+# Summary entries that vary between identical runs (timing) or are not metrics.
+VOLATILE = ("wall_time_s",)
+AGGREGATE_FILES = ("runs.parquet", "timeseries.parquet", "summary.csv", "sweep.json")
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def run_id(resolved: Mapping[str, Any]) -> str:
+    """Stable hash of a resolved run configuration (hex, 16 characters)."""
+    data = {k: v for k, v in resolved.items() if k not in NOT_IDENTITY}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_dir_name(resolved: Mapping[str, Any]) -> str:
+    """Readable directory name of a run: scenario, world, seed and the run id."""
+    world = (resolved.get("world") or {}).get("name", "world")
+    scenario = (resolved.get("scenario") or {}).get("name", "custom")
+    return f"{scenario}-{world}-s{resolved['seed']}-{run_id(resolved)}"
+
+
+def replicate_seeds(base_seed: int, replicates: int) -> list[int]:
+    """``replicates`` seeds derived deterministically from ``base_seed``.
+
+    Uses NumPy's SeedSequence spawning, designed to give independent streams;
+    replicate 0 keeps the base seed so a one-replicate sweep equals a single run.
+    """
+    if replicates < 1:
+        raise ValueError("replicates must be at least 1")
+    children = np.random.SeedSequence(base_seed).spawn(replicates - 1)
+    return [int(base_seed)] + [int(c.generate_state(1, np.uint32)[0]) for c in children]
+
+
+def is_finished(directory: str | os.PathLike, expected_id: str | None = None) -> bool:
+    """Whether a run directory holds a complete run (summary.json is written last)."""
+    d = Path(directory)
+    summary = d / "summary.json"
+    if not summary.exists():
+        return False
+    if expected_id is None:
+        return True
+    try:
+        return json.loads(summary.read_text()).get("run_id") == expected_id
+    except (OSError, ValueError):
+        return False
+
+
+def remove_partial_files(directory: str | os.PathLike) -> None:
+    """Delete temporary files an interrupted write left behind."""
+    for tmp in Path(directory).glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def find_runs(root: str | os.PathLike) -> list[Path]:
+    """Finished run directories below ``root``, in a stable order."""
+    root = Path(root)
+    found = [
+        p.parent for p in root.rglob("summary.json") if (p.parent / "resolved_config.yaml").exists()
+    ]
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    elif isinstance(value, list | tuple):
+        out[prefix] = json.dumps(value, default=str)
+    else:
+        out[prefix] = value
+
+
+def _rel(directory: Path, root: Path) -> str:
+    try:
+        return directory.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return directory.resolve().as_posix()
+
+
+def _run_row(directory: Path, root: Path) -> dict[str, Any]:
+    summary = json.loads((directory / "summary.json").read_text())
+    with (directory / "resolved_config.yaml").open() as fh:
+        config = yaml.safe_load(fh)
+    row: dict[str, Any] = {"run_id": summary.get("run_id") or run_id(config)}
+    settings: dict[str, Any] = {}
+    _flatten("", {k: v for k, v in config.items() if k != "scenario"}, settings)
+    settings["scenario"] = config["scenario"]["name"]
+    settings["scenario.events"] = json.dumps(config["scenario"].get("events", []), default=str)
+    metrics: dict[str, Any] = {}
+    _flatten("", {k: v for k, v in summary.items() if k not in VOLATILE}, metrics)
+    for key in ("scenario", "world", "seed", "steps", "start", "run_id"):
+        metrics.pop(key, None)
+    row.update({f"cfg.{k}": v for k, v in settings.items()})
+    row.update(metrics)
+    row["run_dir"] = _rel(directory, root)
+    row["swept"] = json.dumps(_swept_keys(directory))
+    return row
+
+
+# Overrides that never define a condition: replicate seeds and bookkeeping.
+_NOT_CONDITION = ("seed", "replicates", "sweep_name", "sweep", "plot")
+
+
+def _swept_keys(directory: Path) -> list[str]:
+    """Config keys a Hydra sweep set for this run (from .hydra/overrides.yaml)."""
+    path = directory / ".hydra" / "overrides.yaml"
+    if not path.exists():
+        return []
+    with path.open() as fh:
+        overrides = yaml.safe_load(fh) or []
+    keys = []
+    for item in overrides:
+        key = str(item).split("=", 1)[0].lstrip("+~")
+        if key.startswith("hydra") or key in _NOT_CONDITION:
+            continue
+        keys.append("world.name" if key == "world" else key)
+    return keys
+
+
+def condition_columns(runs: pd.DataFrame) -> list[str]:
+    """The settings that define the conditions of a sweep.
+
+    The keys the sweep set (Hydra's overrides, seed aside) when runs record them;
+    otherwise every setting that varies across runs, seed and event lists aside.
+    """
+    swept = sorted({k for s in runs.get("swept", []) for k in json.loads(s)})
+    cols = [f"cfg.{k}" for k in swept if f"cfg.{k}" in runs.columns]
+    if not cols:
+        cols = [
+            c for c in runs.columns
+            if c.startswith("cfg.") and c not in ("cfg.seed", "cfg.scenario.events")
+        ]
+    return [c for c in cols if runs[c].astype(str).nunique() > 1]
+
+
+def runs_table(run_dirs: Iterable[Path], root: Path) -> pd.DataFrame:
+    """One row per run, sorted by condition and seed (independent of launch order)."""
+    rows = [_run_row(Path(d), Path(root)) for d in run_dirs]
+    if not rows:
+        raise FileNotFoundError("no finished runs (no summary.json with resolved_config.yaml)")
+    runs = pd.DataFrame(rows)
+    conds = condition_columns(runs)
+    runs.insert(1, "condition", _condition_labels(runs, conds))
+    return runs.sort_values(["condition", "cfg.seed", "run_id"]).reset_index(drop=True)
+
+
+def _condition_labels(runs: pd.DataFrame, conds: list[str]) -> pd.Series:
+    if not conds:
+        return pd.Series(["all"] * len(runs), index=runs.index)
+    return runs[conds].astype(str).apply(
+        lambda r: ", ".join(f"{c[4:]}={v}" for c, v in r.items()), axis=1
+    )
+
+
+def _metric_columns(runs: pd.DataFrame) -> list[str]:
+    skip = {"run_id", "condition", "run_dir"}
+    cols = []
+    for c in runs.columns:
+        if c in skip or c.startswith("cfg."):
+            continue
+        if pd.api.types.is_numeric_dtype(runs[c]) and not pd.api.types.is_bool_dtype(runs[c]):
+            cols.append(c)
+    return cols
+
+
+def bootstrap_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
+    """Mean and 95% percentile-bootstrap interval (scipy), NaN-aware; seeded."""
+    x = np.asarray(values, float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(x.mean())
+    if len(x) == 1 or np.all(x == x[0]):
+        return mean, (np.nan if len(x) == 1 else mean), (np.nan if len(x) == 1 else mean)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = stats.bootstrap(
+            (x,),
+            np.mean,
+            confidence_level=0.95,
+            n_resamples=BOOTSTRAP_RESAMPLES,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
+    return mean, float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per condition: runs, and mean / ci_low / ci_high of every metric."""
+    conds = condition_columns(runs)
+    metrics = _metric_columns(runs)
+    out = []
+    for label, group in runs.groupby("condition", sort=True):
+        row: dict[str, Any] = {"condition": label}
+        for c in conds:
+            row[c[4:]] = group[c].iloc[0]
+        row["runs"] = len(group)
+        for k, m in enumerate(metrics):
+            mean, lo, hi = bootstrap_ci(group[m].to_numpy(float), seed=k)
+            row[f"{m}_mean"] = mean
+            row[f"{m}_ci_low"] = lo
+            row[f"{m}_ci_high"] = hi
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def _write_timeseries(run_dirs: list[Path], ids: Mapping[Path, str], path: Path) -> int:
+    """Stream every run's time series into one Parquet file (one row group per run)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    rows = 0
+    writer: pq.ParquetWriter | None = None
+    try:
+        for d in run_dirs:
+            table = pq.read_table(d / "timeseries.parquet")
+            table = table.add_column(0, "run_id", pa.array([ids[d]] * table.num_rows))
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+            writer.write_table(table)
+            rows += table.num_rows
+        if writer is not None:
+            writer.close()
+            writer = None
+            os.replace(tmp, path)
+    finally:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+    return rows
+
+
+def aggregate(root: str | os.PathLike, run_dirs: Iterable[Path] | None = None) -> dict[str, Any]:
+    """Write the aggregate of a sweep into ``root``; returns its provenance record."""
+    root = Path(root)
+    dirs = sorted(Path(d) for d in run_dirs) if run_dirs is not None else find_runs(root)
+    dirs = [d for d in dirs if is_finished(d)]
+    runs = runs_table(dirs, root)
+    by_rel = {_rel(d, root): d for d in dirs}
+    ordered = [by_rel[r] for r in runs["run_dir"]]
+    by_dir = dict(zip(ordered, runs["run_id"], strict=True))
+    buf = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(runs, preserve_index=False), buf, compression="zstd")
+    atomic_write_bytes(root / "runs.parquet", buf.getvalue().to_pybytes())
+    n_rows = _write_timeseries(ordered, by_dir, root / "timeseries.parquet")
+    summary = summary_table(runs)
+    atomic_write_text(root / "summary.csv", summary.to_csv(index=False, lineterminator="\n"))
+    record = {
+        "runs": len(runs),
+        "conditions": int(runs["condition"].nunique()),
+        "condition_columns": [c[4:] for c in condition_columns(runs)],
+        "timeseries_rows": n_rows,
+        "scamsim_version": package_version(),
+        "git_revisions": sorted({str(v) for v in runs.get("git_revision", pd.Series())}),
+        "bootstrap": {"confidence_level": 0.95, "resamples": BOOTSTRAP_RESAMPLES,
+                      "method": "percentile"},
+    }
+    atomic_write_text(root / "sweep.json", json.dumps(record, indent=2) + "\n")
+    return record

@@ -16,15 +16,21 @@ divided by ``steps`` (median over repeats, seeds 0, 1, ...). Compounds are the m
 over the timed steps of ``model.rec["compounds"]``. The log-log slope of cost per
 step against compounds is fitted with ``numpy.polyfit``; linear growth is slope 1.
 
-Memory: peak resident set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) of a
-fresh Python process per size that imports the package, builds one model and runs
-the same steps, next to that process's peak just before building the model.
+Memory: peak resident set size of a fresh Python process per size that imports the
+package, builds one model (seed 0) and runs the same steps. On Linux the process's
+own high-water mark (``VmHWM`` in ``/proc/self/status``) is read, reset after the
+imports, because ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of a freshly started
+process also counts the peak of the process that started it; elsewhere ``ru_maxrss``
+is used. "model MB" is that peak minus the resident memory just before the model
+was built (interpreter, numpy, Mesa, pandas). Not tracemalloc: RSS counts
+everything, including Mesa's Python objects and allocator slack.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import math
 import os
@@ -120,24 +126,66 @@ def time_size(target: int, steps: int, repeats: int) -> dict[str, Any]:
     return out
 
 
-def _maxrss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (KiB on Linux, bytes on macOS)."""
+def _status_mb(field: str) -> float | None:
+    """A ``Vm*`` field of ``/proc/self/status`` in MB (None where there is no procfs)."""
+    try:
+        text = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def _reset_peak() -> bool:
+    """Reset this process's peak RSS (Linux ``clear_refs`` 5); False where unsupported."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _getrusage_mb() -> float:
+    """``ru_maxrss`` of this process in MB (KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
+def _peak_mb() -> tuple[float, str]:
+    """Peak RSS of this process and how it was read.
+
+    On Linux ``ru_maxrss`` of a freshly started process also counts the peak of the
+    process that started it (the kernel carries it over at exec), so the process's
+    own high-water mark ``VmHWM`` is read instead; elsewhere ``ru_maxrss``.
+    """
+    hwm = _status_mb("VmHWM")
+    if hwm is not None:
+        return hwm, "VmHWM"
+    return _getrusage_mb(), "ru_maxrss"
+
+
 def child_memory(target: int, steps: int) -> dict[str, Any]:
-    """In a fresh process: peak RSS before and after building and running one model."""
+    """In a fresh process: resident memory before, and its peak while building and running."""
     cfg, _ = scaled_config(target, 0, steps)
     spec = validate(cfg)
-    before = _maxrss_mb()
+    gc.collect()
+    import_peak, how = _peak_mb()
+    rss_now = _status_mb("VmRSS")
+    reset = _reset_peak()
+    before = rss_now if (reset and rss_now is not None) else import_peak
     model = build_model(spec)
-    after_setup = _maxrss_mb()
+    setup_peak, _ = _peak_mb()
     model.run_for(steps)
+    peak, _ = _peak_mb()
     return {
-        "baseline_mb": before,
-        "setup_peak_mb": after_setup,
-        "peak_mb": _maxrss_mb(),
+        "method": how + (" (reset after imports)" if reset else ""),
+        "import_peak_mb": import_peak,
+        "before_model_mb": before,
+        "setup_peak_mb": setup_peak,
+        "peak_mb": peak,
+        "ru_maxrss_mb": _getrusage_mb(),
         "compounds_end": model.n_compounds,
     }
 
@@ -148,14 +196,14 @@ def peak_memory(target: int, steps: int) -> dict[str, Any]:
            "--steps", str(steps)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     mem = json.loads(done.stdout.strip().splitlines()[-1])
-    mem["model_mb"] = mem["peak_mb"] - mem["baseline_mb"]
+    mem["model_mb"] = mem["peak_mb"] - mem["before_model_mb"]
     mem["kb_per_compound"] = 1024 * mem["model_mb"] / max(mem["compounds_end"], 1)
     return mem
 
 
 def slope(x: list[float], y: list[float]) -> float:
     """Slope of log(y) against log(x) (least squares, ``numpy.polyfit``)."""
-    if len(x) < 2:
+    if len(x) < 2 or min(y) <= 0:
         return math.nan
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
@@ -219,6 +267,18 @@ def main() -> None:
             None if args.no_memory else slope(n, [r["memory"]["model_mb"] for r in rows])
         ),
     }
+    # Slope between consecutive sizes: a fit over all sizes can hide upward curvature.
+    local = [
+        {
+            "from": a["target"],
+            "to": b["target"],
+            "s_per_step": slope([a["mean_compounds"], b["mean_compounds"]],
+                                [a["s_per_step"], b["s_per_step"]]),
+            "median_step_s": slope([a["mean_compounds"], b["mean_compounds"]],
+                                   [a["median_step_s"], b["median_step_s"]]),
+        }
+        for a, b in itertools.pairwise(rows)
+    ]
     wall = time.perf_counter() - t_start
 
     print(f"baseline scenario, world table, {args.steps} timed steps per model; "
@@ -231,10 +291,15 @@ def main() -> None:
     print(f"  set-up                            {fits['setup_s']:.3f}")
     if not args.no_memory:
         print(f"  peak memory of the model          {fits['peak_model_mb']:.3f}")
+    for seg in local:
+        print(f"  {seg['from']:>7} -> {seg['to']:<7} cost per step {seg['s_per_step']:.3f}, "
+              f"median step {seg['median_step_s']:.3f}")
     verdict = "OK" if fits["s_per_step"] <= 1.1 else "SUPERLINEAR"
     print(f"cost per step grows no faster than linearly (slope <= 1.1): {verdict}")
-    print("memory: peak RSS (resource.getrusage ru_maxrss) of a fresh process per size; "
-          "'model MB' is the peak minus the process's peak before building the model")
+    if not args.no_memory:
+        print(f"memory: peak RSS of a fresh process per size, read as "
+              f"{rows[0]['memory']['method']}; 'model MB' is that peak minus the resident "
+              f"memory just before the model was built")
     print(f"benchmark wall time {wall:.0f} s")
 
     if args.json:
@@ -247,9 +312,10 @@ def main() -> None:
             "scenario": "baseline",
             "world": "world",
             "steps": args.steps,
-            "memory_method": "resource.getrusage(RUSAGE_SELF).ru_maxrss, fresh process per size",
+            "memory_method": None if args.no_memory else rows[0]["memory"]["method"],
             "sizes": rows,
             "slopes": fits,
+            "local_slopes": local,
             "wall_s": wall,
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -162,9 +162,8 @@ class ScamModel(mesa.Model):
             # Start at the recruitment/attrition balance, so the configured workforce is
             # a steady state rather than a full house that drains in the first year.
             slack = 1.0 + p.attrition_rate / max(p.recruit_rate, 1e-9)
-            for size, owner in zip(sizes, owners, strict=True):
-                target = round(float(size) * slack)
-                self._open_compound(int(h), int(owner), int(size), INITIAL, target=target)
+            targets = np.round(sizes * slack).astype(np.int64)
+            self._open_compounds(int(h), owners, sizes, INITIAL, targets)
         # Starting capital: a few months of each syndicate's expected profit.
         c = self.compounds.live()
         r = p.productivity_usd * (1 - p.disruption * self.pressure[self.compounds.jurisdiction[c]])
@@ -180,24 +179,28 @@ class ScamModel(mesa.Model):
         self.flows["initial_capital"] = float(st.capital[synd_slots].sum())
         self.worker_flows["initial"] = int(self.compounds.workers[c].sum())
 
-    def _open_compound(
-        self, j: int, owner: int, workers: int, origin: int, target: int | None = None
-    ) -> Compound:
-        p = self.p
-        slot = int(self.compounds.add(1)[0])
+    def _open_compounds(
+        self, j: int, owners: np.ndarray, workers: np.ndarray, origin: int, targets: np.ndarray
+    ) -> np.ndarray:
+        """Open compounds in jurisdiction ``j`` (one slot allocation for all of them)."""
         cs = self.compounds
-        cs.jurisdiction[slot] = j
-        cs.owner[slot] = owner
-        cs.workers[slot] = workers
-        if target is None:
-            target = int(max(p.min_workforce, round(p.compound_size_mean * self._size_draw())))
-        cs.target[slot] = target
-        cs.opened[slot] = self.steps
-        cs.arrived[slot] = self.steps if origin != INITIAL else -10_000
-        cs.origin[slot] = origin
-        agent = Compound(self, slot, self.cells[j])
-        self.compound_agents[slot] = agent
-        return agent
+        slots = cs.add(len(owners))
+        cs.jurisdiction[slots] = j
+        cs.owner[slots] = owners
+        cs.workers[slots] = workers
+        cs.target[slots] = targets
+        cs.opened[slots] = self.steps
+        cs.arrived[slots] = self.steps if origin != INITIAL else -10_000
+        cs.origin[slots] = origin
+        cell = self.cells[j]
+        for slot in slots.tolist():
+            self.compound_agents[slot] = Compound(self, slot, cell)
+        return slots
+
+    def _open_compound(self, j: int, owner: int, workers: int, origin: int) -> None:
+        p = self.p
+        target = int(max(p.min_workforce, round(p.compound_size_mean * self._size_draw())))
+        self._open_compounds(j, np.array([owner]), np.array([workers]), origin, np.array([target]))
 
     def _size_draw(self) -> float:
         s = self.p.compound_size_sigma
@@ -222,11 +225,15 @@ class ScamModel(mesa.Model):
         c = self.compounds.live()
         return np.bincount(self.compounds.jurisdiction[c], minlength=self.world.n)
 
-    def perceived_risk(self, synd: np.ndarray) -> np.ndarray:
-        """Beta-posterior mean of the monthly raid risk, per syndicate × jurisdiction."""
+    def perceived_risk(self, synd: np.ndarray, j: np.ndarray | None = None) -> np.ndarray:
+        """Beta-posterior mean of the monthly raid risk.
+
+        Per syndicate × jurisdiction, or only at the pairs ``(synd[i], j[i])`` if ``j`` is given.
+        """
         p, st = self.p, self.syndicates
-        a0 = p.prior_risk * p.prior_strength
-        return (st.hits[synd] + a0) / (st.hits[synd] + st.safe[synd] + p.prior_strength)
+        hits = st.hits[synd] if j is None else st.hits[synd, j]
+        safe = st.safe[synd] if j is None else st.safe[synd, j]
+        return (hits + p.prior_risk * p.prior_strength) / (hits + safe + p.prior_strength)
 
     def capacity(self) -> np.ndarray:
         """Enforcement capacity including capacity building."""
@@ -298,7 +305,8 @@ class ScamModel(mesa.Model):
         running = w * p.cost_per_worker_usd
         frozen = revenue * self._frozen_share(c)
         profit_c = revenue - frozen - bribes - running
-        self._profit_c = dict(zip(c.tolist(), profit_c.tolist(), strict=True))
+        self._profit_c = np.zeros(len(cs.alive))  # by slot; no compound opens before decide
+        self._profit_c[c] = profit_c
         size = len(st.alive)
         profit = np.bincount(cs.owner[c], weights=profit_c, minlength=size)
         turnover = np.bincount(cs.owner[c], weights=revenue, minlength=size)
@@ -461,8 +469,8 @@ class ScamModel(mesa.Model):
         if len(c) == 0:
             return
         owner, j = cs.owner[c], cs.jurisdiction[c]
-        risk = self.perceived_risk(owner)[np.arange(len(c)), j]
-        losing = np.array([self._profit_c.get(int(s), 0.0) < 0 for s in c])
+        risk = self.perceived_risk(owner, j)
+        losing = self._profit_c[c] < 0
         unhappy = (risk > st.tolerance[owner]) | losing
         movers = c[unhappy & (self.rng.random(len(c)) < p.relocation_rate)]
         if len(movers) == 0:

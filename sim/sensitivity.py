@@ -157,7 +157,7 @@ def _overrides(names: Sequence[str], row: np.ndarray) -> dict[str, float | int]:
     return out
 
 
-def _simulate(
+def simulate_outputs(
     overrides: dict[str, float | int],
     scenario: str,
     world: str,
@@ -209,7 +209,7 @@ def evaluate(
     seeds = replicate_seeds(seed_base, replicates)
     rows = [_overrides(names, row) for row in x]
     tasks = [(i, s) for i in range(len(rows)) for s in seeds]
-    jobs = (delayed(_simulate)(rows[i], scenario, world, s, steps) for i, s in tasks)
+    jobs = (delayed(simulate_outputs)(rows[i], scenario, world, s, steps) for i, s in tasks)
     # Ordered generator: results come back in task order whatever the worker count.
     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
     out = np.empty((len(tasks), len(OUTPUTS)))
@@ -435,7 +435,7 @@ def seed_noise(
     defaults = {f.name: getattr(Params(), f.name) for f in FACTORS}
     runs = np.asarray(
         Parallel(n_jobs=n_jobs)(
-            delayed(_simulate)(defaults, scenario, world, s, steps)
+            delayed(simulate_outputs)(defaults, scenario, world, s, steps)
             for s in replicate_seeds(seed_base, seeds)
         ),
         dtype=float,

@@ -175,6 +175,10 @@ def runs_table(run_dirs: Iterable[Path], root: Path) -> pd.DataFrame:
     if not rows:
         raise FileNotFoundError("no finished runs (no summary.json with resolved_config.yaml)")
     runs = pd.DataFrame(rows)
+    for c in runs.columns:
+        # A metric that is undefined in every run (null in JSON) is still a numeric column.
+        if not c.startswith("cfg.") and runs[c].isna().all():
+            runs[c] = runs[c].astype(float)
     conds = condition_columns(runs)
     runs.insert(1, "condition", _condition_labels(runs, conds))
     return runs.sort_values(["condition", "cfg.seed", "run_id"]).reset_index(drop=True)

@@ -1,0 +1,207 @@
+"""Sweeps: replicate seeding, run identity, aggregation, launchers, resume, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.cli import precheck
+from sim.config import compose, validate
+from sim.sweep import (
+    aggregate,
+    bootstrap_ci,
+    replicate_seeds,
+    run_dir_name,
+    run_id,
+)
+
+SWEEP = ["scenario=baseline,whack_a_mole", "world=teaching", "replicates=3", "steps=36"]
+
+
+def _cli(*args: str, cwd: Path, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600, **kw)
+
+
+def test_replicate_seeds_are_deterministic_and_distinct():
+    a = replicate_seeds(7, 20)
+    assert a == replicate_seeds(7, 20)
+    assert a[0] == 7 and len(set(a)) == 20
+    assert replicate_seeds(8, 20)[1:] != a[1:]
+    assert replicate_seeds(7, 5) == a[:5]  # more replicates extend, never reshuffle
+    assert all(0 <= s < 2**32 for s in a)
+
+
+def test_run_id_tracks_what_changes_results():
+    base = validate(compose("baseline", "teaching", {"seed": 1})).resolved
+    same = validate(compose("baseline", "teaching", {"seed": 1, "plot": True})).resolved
+    other_seed = validate(compose("baseline", "teaching", {"seed": 2})).resolved
+    other_param = validate(compose("baseline", "teaching", {"seed": 1, "raid_rate": 0.3})).resolved
+    assert run_id(base) == run_id(same)
+    assert len({run_id(base), run_id(other_seed), run_id(other_param)}) == 3
+    assert run_dir_name(base).startswith("baseline-teaching-s1-")
+
+
+def test_bootstrap_ci_hand_checks():
+    mean, lo, hi = bootstrap_ci(np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+    assert mean == 3.0 and 1.0 <= lo < 3.0 < hi <= 5.0
+    assert bootstrap_ci(np.array([2.0, 2.0, 2.0])) == (2.0, 2.0, 2.0)
+    m, lo, hi = bootstrap_ci(np.array([4.0]))
+    assert m == 4.0 and np.isnan(lo) and np.isnan(hi)
+    assert np.isnan(bootstrap_ci(np.array([np.nan]))[0])
+
+
+@pytest.fixture(scope="module")
+def api_sweep(tmp_path_factory):
+    """A small sweep written through the Python API (no Hydra record of overrides)."""
+    root = tmp_path_factory.mktemp("api_sweep")
+    for scenario in ("baseline", "whack_a_mole"):
+        for seed in replicate_seeds(3, 4):
+            res = sim.run(scenario, world="teaching", seed=seed, steps=36)
+            res.write(root / "runs" / run_dir_name(res.config))
+    aggregate(root)
+    return root
+
+
+def test_aggregate_tables(api_sweep):
+    runs = pd.read_parquet(api_sweep / "runs.parquet")
+    assert len(runs) == 8 and runs["run_id"].is_unique
+    assert {"condition", "cfg.seed", "cfg.scenario", "cfg.params.raid_rate", "workers_end",
+            "hhi_end", "wdq"} <= set(runs.columns)
+    assert set(runs["condition"]) == {"scenario=baseline", "scenario=whack_a_mole"}
+    ts = pd.read_parquet(api_sweep / "timeseries.parquet")
+    assert len(ts) == 8 * 13 * 37
+    assert set(ts["run_id"]) == set(runs["run_id"])
+    summary = pd.read_csv(api_sweep / "summary.csv")
+    assert list(summary["runs"]) == [4, 4]
+    for _, row in summary.iterrows():
+        group = runs[runs["condition"] == row["condition"]]
+        assert row["workers_end_mean"] == pytest.approx(group["workers_end"].mean())
+        assert row["workers_end_ci_low"] <= row["workers_end_mean"] <= row["workers_end_ci_high"]
+    record = json.loads((api_sweep / "sweep.json").read_text())
+    assert record["runs"] == 8 and record["conditions"] == 2
+
+
+def test_aggregate_command(api_sweep, tmp_path):
+    proc = _cli("aggregate", str(api_sweep), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "8 runs, 2 condition(s)" in proc.stdout
+    empty = _cli("aggregate", str(tmp_path), cwd=tmp_path)
+    assert empty.returncode == 2 and "no finished runs" in empty.stderr
+
+
+def test_sweep_with_replicates_on_the_command_line(tmp_path):
+    out = tmp_path / "sweep"
+    proc = _cli("--multirun", *SWEEP, "hydra/launcher=basic", f"hydra.sweep.dir={out}",
+                cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "6/6" in proc.stderr  # the progress bar reached the total
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 6
+    for _, group in runs.groupby("condition"):
+        assert sorted(group["cfg.seed"]) == sorted(replicate_seeds(1, 3))
+    for d in (out / "runs").iterdir():
+        summary = json.loads((d / "summary.json").read_text())
+        assert d.name.endswith(summary["run_id"])
+
+
+def test_same_aggregate_whatever_the_launcher(tmp_path):
+    outs = {}
+    for name, extra in (
+        ("basic", ["hydra/launcher=basic"]),
+        ("joblib2", ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]),
+        ("submitit", ["hydra/launcher=submitit_local"]),
+    ):
+        out = tmp_path / name
+        proc = _cli("--multirun", *SWEEP, *extra, f"hydra.sweep.dir={out}", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        outs[name] = out
+    for f in ("runs.parquet", "summary.csv", "timeseries.parquet"):
+        ref = (outs["basic"] / f).read_bytes()
+        assert (outs["joblib2"] / f).read_bytes() == ref, f
+        assert (outs["submitit"] / f).read_bytes() == ref, f
+
+
+def test_ray_launcher_when_installed(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher")
+    out = tmp_path / "ray"
+    proc = _cli("--multirun", *SWEEP, "hydra/launcher=ray", f"hydra.sweep.dir={out}",
+                cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(pd.read_parquet(out / "runs.parquet")) == 6
+
+
+def test_killed_sweep_resumes_without_redoing_finished_runs(tmp_path):
+    args = ["--multirun", "scenario=baseline,mekong_crackdown,whack_a_mole", "world=world",
+            "replicates=4", "hydra/launcher=basic", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+    out = tmp_path / "sweep"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(out.glob("runs/*/summary.json"))) < 3:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/summary.json")}
+    assert 3 <= len(finished) < 12, "the sweep should have been killed midway"
+    assert not (out / "runs.parquet").exists()
+    # Every result file present is complete; only hidden temporaries may be partial.
+    for d in (out / "runs").iterdir():
+        for f in d.glob("*.parquet"):
+            pd.read_parquet(f)
+        if (d / "summary.json").exists():
+            json.loads((d / "summary.json").read_text())
+    proc2 = _cli(*args, cwd=tmp_path)
+    assert proc2.returncode == 0, proc2.stderr
+    for p, mtime in finished.items():
+        assert p.stat().st_mtime_ns == mtime, f"{p.parent.name} was redone"
+    assert len(list(out.glob("runs/*/summary.json"))) == 12
+    assert not list(out.glob("runs/*/.*.tmp"))
+    # The resumed sweep equals an uninterrupted one.
+    fresh = tmp_path / "fresh"
+    args_fresh = [a if not a.startswith("hydra.sweep.dir") else f"hydra.sweep.dir={fresh}"
+                  for a in args]
+    assert _cli(*args_fresh, cwd=tmp_path).returncode == 0
+    for f in ("runs.parquet", "summary.csv", "timeseries.parquet"):
+        assert (out / f).read_bytes() == (fresh / f).read_bytes(), f
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["replicates=0"], "config error: replicates = 0 is out of range"),
+        (["replicates=2,3"], "config error: replicates cannot be swept"),
+        (["seed=1,2", "replicates=3"], "config error: seed cannot be swept together"),
+        (["scenario=glob(nope*)"], "config error: scenario sweep has no values"),
+        (["params.raid_rate=0.1,2.0"], "config error: params.raid_rate = 2.0 is out of range"),
+        (["seed=range(a)"], "config error: command line cannot be parsed"),
+        (["sweep=nope"], "config error: sweep = 'nope' is not known"),
+        (["params.raid_rat=range(1,3)"], "config error: params.raid_rat is not a model parameter"),
+    ],
+)
+def test_malformed_sweeps_fail_in_one_line_and_run_nothing(tmp_path, args, expected):
+    out = tmp_path / "sweep"
+    proc = _cli("--multirun", *args, "world=teaching", f"hydra.sweep.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected), proc.stderr
+    assert not out.exists()
+
+
+def test_sweep_files_count_their_runs():
+    plan = precheck(["--multirun", "sweep=coordination"])
+    assert plan.runs == 3 * 20 and plan.replicates == 20
+    assert plan.sweep_dir is not None and plan.sweep_dir.name == "coordination"
+    plan = precheck(["--multirun", "sweep=raid_rate_by_exit", "replicates=2"])
+    assert plan.runs == 3 * 3 * 2

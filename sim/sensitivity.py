@@ -90,13 +90,14 @@ FACTORS: tuple[Factor, ...] = (
     ),
     Factor(
         "exit_utility", 2.0, 8.0,
-        "default 5; the outside option sits among the destination utilities "
-        "(about 0–12): lower means forced movers rarely give up, higher means often",
+        "default 5; destination utilities before distance and agglomeration span about "
+        "0–6.5 (Laos, Cambodia highest): from giving up being rare (2) to it beating "
+        "every single destination (8)",
     ),
     Factor(
         "intel_boost", 0.0, 6.0,
-        "default 3; no use of the task force's shared intelligence up to twice the "
-        "calibrated effect on new arrivals",
+        "default 3; from no use of the task force's shared intelligence to twice the "
+        "calibrated effect on new arrivals (acts only on arrivals in CHN, MMR, THA)",
     ),
 )
 

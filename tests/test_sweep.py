@@ -205,3 +205,22 @@ def test_sweep_files_count_their_runs():
     assert plan.sweep_dir is not None and plan.sweep_dir.name == "coordination"
     plan = precheck(["--multirun", "sweep=raid_rate_by_exit", "replicates=2"])
     assert plan.runs == 3 * 3 * 2
+
+
+def test_ready_slurm_launcher_config_composes():
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sim.cli import _register_schema
+    from sim.config import CONFIG_DIR
+
+    GlobalHydra.instance().clear()
+    _register_schema()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=["hydra/launcher=slurm", "hydra.launcher.partition=short"],
+                      return_hydra_config=True)
+    GlobalHydra.instance().clear()
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
+    assert launcher.partition == "short" and launcher.cpus_per_task == 1
+    assert launcher.array_parallelism == 256

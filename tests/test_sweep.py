@@ -217,8 +217,8 @@ def test_ready_slurm_launcher_config_composes():
     GlobalHydra.instance().clear()
     _register_schema()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=["hydra/launcher=slurm", "hydra.launcher.partition=short"],
-                      return_hydra_config=True)
+        overrides = ["hydra/launcher=slurm", "hydra.launcher.partition=short"]
+        cfg = compose("config", overrides=overrides, return_hydra_config=True)
     GlobalHydra.instance().clear()
     launcher = cfg.hydra.launcher
     assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")

@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import yaml
 
 from sim import metrics
@@ -282,11 +285,19 @@ def write_run(result: RunResult, directory: str | os.PathLike) -> Path:
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     ts = result.timeseries.copy()
-    ts["date"] = pd.to_datetime(ts["date"])
+    ts["date"] = pd.to_datetime(ts["date"]).astype("datetime64[ms]")
     _atomic(out / "timeseries.parquet", _parquet(ts))
-    csv = result.timeseries.copy()
-    csv["date"] = pd.to_datetime(csv["date"]).dt.strftime("%Y-%m-%d")
-    atomic_write_text(out / "timeseries.csv", csv.to_csv(index=False, lineterminator="\n"))
+    # The CSV twin through Arrow (faster than pandas); no quoting: codes and region
+    # names hold no delimiter, and Arrow refuses a value that would need quotes.
+    table = pa.Table.from_pandas(ts, preserve_index=False)
+    table = table.set_column(1, "date", pc.strftime(table["date"], format="%Y-%m-%d"))
+    options = pa_csv.WriteOptions(quoting_style="none", include_header=False)
+
+    def write_csv(fh: io.BufferedWriter) -> None:
+        fh.write((",".join(table.column_names) + "\n").encode())  # Arrow quotes its header
+        pa_csv.write_csv(table, fh, options)
+
+    _atomic(out / "timeseries.csv", write_csv)
     ev = result.events.copy()
     ev["date"] = pd.to_datetime(ev["date"])
     _atomic(out / "events.parquet", _parquet(ev))

@@ -101,7 +101,8 @@ def test_cli_run_writes_the_contract(tmp_path):
 def test_cli_multirun_with_basic_launcher(tmp_path):
     out = tmp_path / "sweep"
     proc = _cli("--multirun", "seed=1,2", "scenario=baseline,whack_a_mole", "world=teaching",
-                "steps=24", "plot=false", f"hydra.sweep.dir={out}", cwd=tmp_path)
+                "steps=24", "plot=false", "hydra/launcher=basic", f"hydra.sweep.dir={out}",
+                cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    runs = sorted(p.parent.name for p in out.glob("*/summary.json"))
+    runs = sorted(p.parent.name for p in out.glob("runs/*/summary.json"))
     assert len(runs) == 4, runs

@@ -106,3 +106,14 @@ def test_cli_quick_writes_tables_and_figures(tmp_path):
     for name in ("morris.png", "sobol.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(out.glob(".*.tmp")), "temporary files left behind"
+
+
+def test_docs_factor_table_matches_factors():
+    text = (ROOT / "docs" / "sensitivity.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 4 and cells[0].startswith("`") and "–" in cells[2]:
+            lo, hi = (float(v) for v in cells[2].split("–"))
+            rows[cells[0].strip("`")] = (lo, hi)
+    assert rows == {f.name: (f.low, f.high) for f in sa.FACTORS}

@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test test-slow lint bench world clean
+.PHONY: run test test-slow lint bench sensitivity world clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.12+ (see README)"; exit 1; }
@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,ema]"
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -27,10 +27,15 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff check sim tests benchmarks experiments hydra_plugins
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_scaling.py
+	$(BIN)/python benchmarks/bench_sweep.py
+
+sensitivity: $(STAMP)
+	$(BIN)/python experiments/sensitivity.py
 
 world: $(STAMP)
 	@test -n "$(DATA)" || { echo "usage: make world DATA=path/to/raw/data"; exit 2; }

@@ -141,20 +141,27 @@ def test_ray_launcher_when_installed(tmp_path):
     assert len(pd.read_parquet(out / "runs.parquet")) == 6
 
 
-def test_killed_sweep_resumes_without_redoing_finished_runs(tmp_path):
-    args = ["--multirun", "scenario=baseline,mekong_crackdown,whack_a_mole", "world=world",
-            "replicates=4", "hydra/launcher=basic", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+@pytest.mark.parametrize(
+    ("launcher", "sig"),
+    [("basic", signal.SIGKILL), ("joblib", signal.SIGINT)],
+    ids=["killed", "ctrl-c"],
+)
+def test_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, launcher, sig):
     out = tmp_path / "sweep"
+    args = ["--multirun", "scenario=baseline,mekong_crackdown,whack_a_mole", "world=world",
+            "replicates=4", f"hydra/launcher={launcher}", f"hydra.sweep.dir={out}"]
     proc = subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.time() + 300
     while time.time() < deadline and len(list(out.glob("runs/*/summary.json"))) < 3:
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.killpg(proc.pid, sig)  # the whole process group, as a terminal's Ctrl-C does
+    _, err = proc.communicate(timeout=120)
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130 and "run the same command again to resume" in err
     finished = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/summary.json")}
-    assert 3 <= len(finished) < 12, "the sweep should have been killed midway"
+    assert 3 <= len(finished) < 12, "the sweep should have been stopped midway"
     assert not (out / "runs.parquet").exists()
     # Every result file present is complete; only hidden temporaries may be partial.
     for d in (out / "runs").iterdir():

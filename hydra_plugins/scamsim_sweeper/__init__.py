@@ -1,0 +1,1 @@
+"""Hydra sweeper plugin of scamsim (``hydra/sweeper=scamsim``)."""

@@ -1,6 +1,7 @@
-"""Sweep throughput: runs per minute with 1 and 2 joblib workers on the default world.
+"""Sweep throughput: runs per minute with 1 and 2 workers (the default `local` joblib
+launcher) on the default world.
 
-    python benchmarks/bench_sweep.py [--runs 200] [--workers 1 2] [--keep DIR]
+    python benchmarks/bench_sweep.py [--runs 200] [--workers 1 2] [--json PATH]
 
 Each measurement is a real ``scamsim --multirun`` in a fresh sweep folder
 (process start-up, every run's results contract and the final aggregate
@@ -26,7 +27,7 @@ def sweep_seconds(runs: int, workers: int, folder: Path) -> tuple[float, float]:
     replicates = max(1, runs // 2)
     cmd = [
         sys.executable, "-m", "sim", "--multirun", f"scenario={SCENARIOS}", "world=world",
-        f"replicates={replicates}", "hydra/launcher=joblib", f"hydra.launcher.n_jobs={workers}",
+        f"replicates={replicates}", "hydra/launcher=local", f"hydra.launcher.n_jobs={workers}",
         f"hydra.sweep.dir={folder}",
     ]
     t0 = time.perf_counter()

@@ -120,6 +120,7 @@ def test_same_aggregate_whatever_the_launcher(tmp_path):
     for name, extra in (
         ("basic", ["hydra/launcher=basic"]),
         ("joblib2", ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]),
+        ("local", []),  # the default: joblib on all cores, batches of four
         ("submitit", ["hydra/launcher=submitit_local"]),
     ):
         out = tmp_path / name
@@ -128,8 +129,8 @@ def test_same_aggregate_whatever_the_launcher(tmp_path):
         outs[name] = out
     for f in ("runs.parquet", "summary.csv", "timeseries.parquet"):
         ref = (outs["basic"] / f).read_bytes()
-        assert (outs["joblib2"] / f).read_bytes() == ref, f
-        assert (outs["submitit"] / f).read_bytes() == ref, f
+        for name in ("joblib2", "local", "submitit"):
+            assert (outs[name] / f).read_bytes() == ref, (name, f)
 
 
 def test_ray_launcher_when_installed(tmp_path):
@@ -143,7 +144,7 @@ def test_ray_launcher_when_installed(tmp_path):
 
 @pytest.mark.parametrize(
     ("launcher", "sig"),
-    [("basic", signal.SIGKILL), ("joblib", signal.SIGINT)],
+    [("basic", signal.SIGKILL), ("local", signal.SIGINT)],
     ids=["killed", "ctrl-c"],
 )
 def test_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, launcher, sig):

@@ -1,0 +1,9 @@
+"""Study 'coordination' (see sim/studies.py).
+
+    python experiments/coordination.py [--quick] [--world world] [--replicates 20] [--jobs N]
+"""
+
+from sim.studies import main
+
+if __name__ == "__main__":
+    main("coordination")

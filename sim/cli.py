@@ -5,7 +5,8 @@
     scamsim --multirun scenario=baseline,mekong_crackdown replicates=20 sweep_name=first
     scamsim --multirun sweep=coordination hydra/launcher=submitit_local
     scamsim aggregate results/sweeps/first
-    scamsim plot results/runs/baseline/world/seed_1
+    scamsim plot results/runs/baseline/world/seed_1     (a run or a sweep folder)
+    scamsim report results/sweeps/first                 (HTML + Markdown report)
     scamsim params
 
 Overrides (and the sweep they define) are checked before Hydra starts: a wrong
@@ -332,18 +333,54 @@ def _multirun(args: list[str], plan: Plan) -> int:
     return 0
 
 
-def _plot_command(args: list[str]) -> int:
-    from sim.plots import plot_run
+def _kind_of(d: Path) -> str | None:
+    """'run' for a run folder, 'sweep' for a sweep folder, None otherwise."""
+    if (d / "summary.json").exists() and (d / "resolved_config.yaml").exists():
+        return "run"
+    if (d / "runs.parquet").exists() or any((d / "runs").glob("*/summary.json")):
+        return "sweep"
+    return None
 
+
+def _plot_command(args: list[str]) -> int:
     if len(args) != 1:
-        print("usage: scamsim plot RUN_DIR", file=sys.stderr)
+        print("usage: scamsim plot RUN_OR_SWEEP_DIR", file=sys.stderr)
         return 2
     d = Path(args[0])
-    if not (d / "summary.json").exists():
-        print(f"error: {d} is not a finished run directory (no summary.json)", file=sys.stderr)
+    kind = _kind_of(d)
+    if kind is None:
+        print(f"error: {d} is neither a finished run nor a sweep folder", file=sys.stderr)
         return 2
-    for p in plot_run(d):
+    if kind == "run":
+        from sim.plots import plot_run
+
+        paths = plot_run(d)
+    else:
+        from sim.figures import sweep_figures
+        from sim.sweep import aggregate
+
+        if not (d / "runs.parquet").exists():
+            aggregate(d)
+        paths = sweep_figures(d)
+    for p in paths:
         print(p)
+    return 0
+
+
+def _report_command(args: list[str]) -> int:
+    from sim.report import run_report, sweep_report
+
+    if len(args) != 1:
+        print("usage: scamsim report RUN_OR_SWEEP_DIR", file=sys.stderr)
+        return 2
+    d = Path(args[0])
+    kind = _kind_of(d)
+    if kind is None:
+        print(f"error: {d} is neither a finished run nor a sweep folder", file=sys.stderr)
+        return 2
+    html_path, md_path = run_report(d) if kind == "run" else sweep_report(d)
+    print(html_path)
+    print(md_path)
     return 0
 
 
@@ -379,7 +416,8 @@ def _params_command() -> int:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``scamsim`` and ``python -m sim``."""
     args = list(sys.argv[1:] if argv is None else argv)
-    commands = {"plot": _plot_command, "aggregate": _aggregate_command}
+    commands = {"plot": _plot_command, "aggregate": _aggregate_command,
+                "report": _report_command}
     if args and args[0] in commands:
         sys.exit(commands[args[0]](args[1:]))
     if args and args[0] == "params":

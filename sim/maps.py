@@ -462,7 +462,7 @@ def world_map(
         lines = [f"{name}  {fmt_count(v)}" for name, v in
                  zip(pos["name"].iloc[:top], act.iloc[:top], strict=True)]
         # In the legend column, between the colour key (top) and the size key (bottom).
-        art.top_text = ax.text(1.01, 0.5, "largest\n" + "\n".join(lines), transform=ax.transAxes,
+        art.top_text = ax.text(1.01, 0.46, "largest\n" + "\n".join(lines), transform=ax.transAxes,
                                ha="left", va="top", fontsize=7.5, color="#222222",
                                linespacing=1.3)
     return art
@@ -900,7 +900,7 @@ def animate_gif(
     title: str | None = None,
     caption: str | Mapping[str, Any] | None = None,
     scenario: str | None = None,
-    figsize: tuple[float, float] = (10.0, 5.0),
+    figsize: tuple[float, float] = (10.0, 4.7),
     dpi: int = 100,
 ) -> Path:
     """Animated GIF of the bubble map, one frame every ``every`` months plus the last month.
@@ -920,7 +920,10 @@ def animate_gif(
         steps.append(int(wide.index[-1]))  # always end on the final state
     vmax = float(wide.to_numpy().max())
 
-    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    # A fixed layout: constrained layout would re-run on every frame and let the
+    # legend column shift as the text changes.
+    fig = plt.figure(figsize=figsize)
+    ax = fig.add_axes((0.005, 0.075, 0.76, 0.85))
     if caption is None or isinstance(caption, Mapping):
         caption = caption_text(caption, scenario=scenario, replicates=n_runs(timeseries))
     add_caption(fig, caption)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,3 +135,74 @@ def fmt_ci(mean: float, low: float, high: float, digits: int = 2, pct: bool = Fa
     if low is None or pd.isna(low):
         return f"{mean * k:.{digits}f}{unit}"
     return f"{mean * k:.{digits}f}{unit} [{low * k:.{digits}f}, {high * k:.{digits}f}]"
+
+
+KEY_METRICS = (
+    "wdq",
+    "total_net_effect",
+    "global_change",
+    "recovery_months",
+    "active_jurisdictions_end",
+    "new_jurisdictions_end",
+    "workers_end",
+    "victim_losses_esea_per_year_usd",
+    "rescued_total",
+)
+
+
+def run_report(directory: str | os.PathLike) -> tuple[Path, Path]:
+    """Report of one run folder: its figure, its metrics and its settings."""
+    from sim.plots import plot_run
+    from sim.results import read_run
+
+    d = Path(directory)
+    result = read_run(d)
+    s = result.summary
+    rep = Report(
+        title=f"scamsim run: {s['scenario']} on {s['world']}, seed {s['seed']}",
+        lead=str(result.config.get("scenario", {}).get("description", "")),
+    )
+    sec = rep.section("Activity")
+    for fig in plot_run(d):
+        sec.figures.append((fig, "Workers by region, starting hubs and rest of the world"))
+    rows = [{"metric": k, "value": s.get(k)} for k in KEY_METRICS if k in s]
+    rows.append({"metric": "new regions", "value": ", ".join(s.get("new_regions", []))})
+    rep.section("Metrics").tables.append((pd.DataFrame(rows), "summary.json (selection)"))
+    settings = pd.DataFrame(
+        [{"setting": k, "value": v} for k, v in result.config.items() if k != "params"]
+        + [{"setting": f"params.{k}", "value": v} for k, v in result.config["params"].items()]
+    )
+    settings["value"] = settings["value"].astype(str)
+    rep.section("Settings").tables.append((settings, "resolved_config.yaml"))
+    return rep.write(d)
+
+
+def sweep_report(directory: str | os.PathLike) -> tuple[Path, Path]:
+    """Report of a sweep folder: the standard figures and the per-condition metrics."""
+    from sim.figures import sweep_figures
+    from sim.sweep import aggregate
+
+    d = Path(directory)
+    if not (d / "runs.parquet").exists():
+        aggregate(d)
+    record = json.loads((d / "sweep.json").read_text()) if (d / "sweep.json").exists() else {}
+    rep = Report(
+        title=f"scamsim sweep: {d.name}",
+        lead=f"{record.get('runs', '?')} runs in {record.get('conditions', '?')} condition(s); "
+        "means with 95% bootstrap confidence intervals over replicates.",
+    )
+    sec = rep.section("Figures")
+    for fig in sweep_figures(d):
+        sec.figures.append((fig, fig.stem.replace("_", " ")))
+    summary = pd.read_csv(d / "summary.csv")
+    rows = []
+    for _, r in summary.iterrows():
+        row = {"condition": r["condition"], "runs": int(r["runs"])}
+        for m in KEY_METRICS:
+            if f"{m}_mean" in r:
+                row[m] = fmt_ci(r[f"{m}_mean"], r[f"{m}_ci_low"], r[f"{m}_ci_high"])
+        rows.append(row)
+    rep.section("Metrics by condition").tables.append(
+        (pd.DataFrame(rows), "Mean [95% bootstrap CI] (summary.csv)")
+    )
+    return rep.write(d)

@@ -68,8 +68,8 @@ def new_hosts_map(data: StudyData, scenario: str, path: Path) -> Path:
     end = ts[ts["step"] == last].groupby("iso3")["workers"].mean()
     new = end[(start.reindex(end.index).fillna(0) == 0) & (end > 0)]
     fig, ax = maps.map_figure()
-    maps.world_map(ax, new, title=f"New host countries at the end ({len(new)} countries, "
-                   "mean workers over replicates)")
+    maps.world_map(ax, new, title=f"New host countries at the end: {len(new)} countries in at "
+                   f"least one of {len(runs)} replicates (mean workers)")
     maps.add_caption(fig, maps.caption_text(scenario=scenario, world=data.world,
                                             replicates=len(runs)))
     return maps.save(fig, path)

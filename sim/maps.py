@@ -92,16 +92,27 @@ def _basemap_class() -> type[Basemap]:
     return Basemap
 
 
-@cache
 def basemap(projection: Projection = "robin", lon_0: float = 0.0, resolution: str = "l") -> Basemap:
     """The (cached) Basemap of a whole-world projection; building one takes about a second."""
+    # Normalised positional key: functools.cache tells basemap() and basemap("robin") apart.
+    return _world_basemap(str(projection), float(lon_0), str(resolution))
+
+
+@cache
+def _world_basemap(projection: str, lon_0: float, resolution: str) -> Basemap:
     return _basemap_class()(projection=projection, lon_0=lon_0, resolution=resolution)
 
 
-@cache
 def regional_basemap(bounds: tuple[float, float, float, float], resolution: str = "l") -> Basemap:
     """The (cached) Mercator Basemap of ``bounds`` = (lon_min, lat_min, lon_max, lat_max)."""
-    lon_min, lat_min, lon_max, lat_max = bounds
+    lon_min, lat_min, lon_max, lat_max = (float(b) for b in bounds)
+    return _regional_basemap(lon_min, lat_min, lon_max, lat_max, str(resolution))
+
+
+@cache
+def _regional_basemap(
+    lon_min: float, lat_min: float, lon_max: float, lat_max: float, resolution: str
+) -> Basemap:
     return _basemap_class()(projection="merc", llcrnrlon=lon_min, llcrnrlat=lat_min,
                             urcrnrlon=lon_max, urcrnrlat=lat_max, resolution=resolution)
 
@@ -583,9 +594,11 @@ def flow_widths(sizes: np.ndarray, ref: float, max_width: float = MAX_FLOW_WIDTH
     return np.maximum(MIN_FLOW_WIDTH, max_width * np.sqrt(sizes / ref))
 
 
-def _flow_alpha(sizes: np.ndarray, ref: float) -> np.ndarray:
+def _flow_alpha(sizes: np.ndarray, ref: float, n: int) -> np.ndarray:
+    """Opacity grows with the flow; with many flows the small ones fade so the big stand out."""
     frac = np.sqrt(np.clip(np.asarray(sizes, float) / ref, 0, 1)) if ref else np.zeros(len(sizes))
-    return 0.4 + 0.5 * frac
+    low = 0.4 * min(1.0, math.sqrt(40 / max(n, 1)))
+    return np.maximum(low, 0.12) + (0.9 - max(low, 0.12)) * frac
 
 
 def draw_flows(
@@ -600,7 +613,7 @@ def draw_flows(
     table = load_table("world").set_index("iso3")
     lon_0 = float(m.projparams.get("lon_0", 0.0))
     widths = flow_widths(pairs["size"].to_numpy(), ref, max_width)
-    alphas = _flow_alpha(pairs["size"].to_numpy(), ref)
+    alphas = _flow_alpha(pairs["size"].to_numpy(), ref, len(pairs))
     arcs: list[Line2D] = []
     heads: list[Any] = []
     # Largest first, so that thin arcs are drawn on top of the thick ones.
@@ -646,14 +659,17 @@ def _width_references(ref: float) -> list[float]:
     return refs[-3:]
 
 
-def flow_legend(ax: Axes, ref: float, max_width: float = MAX_FLOW_WIDTH, **kwargs: Any) -> Legend:
-    """Legend of reference line widths and of the origin/destination markers."""
+def flow_legend(
+    ax: Axes, ref: float, max_width: float = MAX_FLOW_WIDTH, n: int = 1, **kwargs: Any
+) -> Legend:
+    """Legend of reference line widths (for a map of ``n`` flows) and of the dot markers."""
     refs = _width_references(ref)
     widths = flow_widths(np.array(refs), ref, max_width)
+    alphas = _flow_alpha(np.array(refs), ref, n)
     handles: list[Line2D] = [
         Line2D([], [], color=FLOW_COLOUR, lw=w, alpha=a, solid_capstyle="butt",
                label=f"{fmt_count(r)} workers")
-        for r, w, a in zip(refs, widths, _flow_alpha(np.array(refs), ref), strict=True)
+        for r, w, a in zip(refs, widths, alphas, strict=True)
     ]
     handles += [
         Line2D([], [], ls="", marker="o", markersize=5.5, markerfacecolor="white",
@@ -699,20 +715,17 @@ def _draw_inset(
     iax = ax.inset_axes(rect)
     m = regional_basemap(bounds)
     _draw_base(iax, m)
+    # Only moves within the box: arcs passing through or leaving it are on the world map.
+    pairs = pairs[_inside(pairs, bounds)]
     arcs, _, _, _ = draw_flows(iax, pairs, m, ref=ref, max_width=max_width)
     pos = _positions(m)
-    lon_min, lat_min, lon_max, lat_max = bounds
-    t = load_table("world").set_index("iso3")
-    ends = sorted(set(pairs["from"]) | set(pairs["to"]))
-    for code in ends:
-        lon, lat = t.loc[code, "lon"], t.loc[code, "lat"]
-        if lon_min < lon < lon_max and lat_min < lat < lat_max:
-            iax.annotate(code, (pos.loc[code, "x"], pos.loc[code, "y"]), xytext=(4, 3),
-                         textcoords="offset points", fontsize=7, color="#222222", zorder=7,
-                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
-                               "alpha": 0.7})
-    iax.set_title("zoom: mainland South-East Asia" if bounds == MEKONG else "zoom",
-                  fontsize=7.5, loc="left", pad=3)
+    for code in sorted(set(pairs["from"]) | set(pairs["to"])):
+        iax.annotate(code, (pos.loc[code, "x"], pos.loc[code, "y"]), xytext=(4, 3),
+                     textcoords="offset points", fontsize=7, color="#222222", zorder=7,
+                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
+                           "alpha": 0.7})
+    where = "mainland South-East Asia" if bounds == MEKONG else "the dashed box"
+    iax.set_title(f"moves within {where}", fontsize=7.5, loc="left", pad=3)
     return iax, arcs
 
 
@@ -757,14 +770,14 @@ def flow_map(
         art.note = _note(ax, f"no {what} in this period")
         return art
     if legend:
-        art.legend = flow_legend(ax, scale, max_width, loc="upper left",
+        art.legend = flow_legend(ax, scale, max_width, len(pairs), loc="upper left",
                                  bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     bounds = inset
     if inset == "auto":
         local = pairs["size"][_inside(pairs, MEKONG)].sum()
         bounds = MEKONG if local >= 0.2 * pairs["size"].sum() else None
     if bounds is not None:
-        bounds = tuple(float(b) for b in bounds)  # hashable, for the Basemap cache
+        bounds = tuple(float(b) for b in bounds)
         _zoom_box(ax, m, bounds)
         art.inset, art.inset_arcs = _draw_inset(ax, pairs, bounds, ref=scale,
                                                 max_width=max_width,

@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test test-slow lint bench sensitivity world clean
+.PHONY: run app test test-slow lint bench sensitivity world clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.12+ (see README)"; exit 1; }
@@ -14,11 +14,14 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,ema]"
+	$(BIN)/python -m pip install --quiet -e ".[test,ema,app]"
 	@touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/scamsim scenario=baseline world=world seed=1
+
+app: $(STAMP)
+	$(BIN)/scamsim app
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

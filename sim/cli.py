@@ -8,6 +8,7 @@
     scamsim plot results/runs/baseline/world/seed_1     (a run or a sweep folder)
     scamsim report results/sweeps/first                 (HTML + Markdown report)
     scamsim params
+    scamsim app                                         (the teaching demo in the browser)
 
 Overrides (and the sweep they define) are checked before Hydra starts: a wrong
 key, type or value stops with one line naming the key and what is allowed,
@@ -404,6 +405,24 @@ def _aggregate_command(args: list[str]) -> int:
     return 0
 
 
+def _app_command(args: list[str]) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="scamsim app",
+                                 description="Start the teaching demo in the browser.")
+    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--open", action="store_true", help="open a browser tab")
+    opts = ap.parse_args(args)
+    try:
+        from sim.app import serve
+    except ImportError as err:
+        print(f"error: the app needs the 'app' extra ({err}); run: pip install -e '.[app]'",
+              file=sys.stderr)
+        return 2
+    return serve(port=opts.port, host=opts.host, open_browser=opts.open)
+
+
 def _params_command() -> int:
     from sim.params import param_info
 
@@ -417,7 +436,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of ``scamsim`` and ``python -m sim``."""
     args = list(sys.argv[1:] if argv is None else argv)
     commands = {"plot": _plot_command, "aggregate": _aggregate_command,
-                "report": _report_command}
+                "report": _report_command, "app": _app_command}
     if args and args[0] in commands:
         sys.exit(commands[args[0]](args[1:]))
     if args and args[0] == "params":

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from joblib import effective_n_jobs
 
+from sim import figures
 from sim import sensitivity as sa
 from sim.params import Params
 from sim.results import atomic_write_bytes, atomic_write_text, package_version
@@ -158,41 +159,9 @@ def plot_morris(df: pd.DataFrame, caption: str) -> plt.Figure:
 
 
 def plot_sobol(df: pd.DataFrame, caption: str) -> plt.Figure:
-    """S1 and ST bars with CI error bars, one panel per output, sorted by ST."""
-    outs = list(sa.OUTPUTS)
-    fig, axes = plt.subplots(1, len(outs), figsize=(15, 5.6), layout="constrained")
-    lo = min(0.0, float((df["value"] - df["conf"]).min()))
-    hi = max(1.0, float((df["value"] + df["conf"]).max()))
-    for ax, out in zip(axes, outs, strict=True):
-        sub = df[df["output"] == out]
-        val = sub.pivot(index="parameter", columns="index", values="value").sort_values("ST")
-        conf = sub.pivot(index="parameter", columns="index", values="conf").loc[val.index]
-        pos = np.arange(len(val))
-        err = {"ecolor": "black", "capsize": 2.5, "elinewidth": 0.9}
-        ax.barh(pos + 0.2, val["ST"], height=0.38, color=SAND, edgecolor="0.35",
-                linewidth=0.5, xerr=conf["ST"], error_kw=err, label="ST (total, with interactions)")
-        ax.barh(pos - 0.2, val["S1"], height=0.38, color=INDIGO, xerr=conf["S1"], error_kw=err,
-                label="S1 (first order, alone)")
-        ax.set_yticks(pos, val.index)
-        ax.axvline(0, color="0.2", linewidth=0.8)
-        ax.set_xlim(lo - 0.02, hi + 0.02)
-        ax.grid(axis="x", alpha=0.3)
-        ax.set_axisbelow(True)
-        ax.set_xlabel("share of the output's variance")
-        _panel_title(ax, out)
-    axes[0].set_ylabel("parameter")
-    handles, labels = axes[0].get_legend_handles_labels()
-    handles.append(plt.Line2D([], [], color="black", linewidth=1, marker="|", markersize=8))
-    labels.append("95% bootstrap CI")
-    # ST is drawn first so that it sits above S1 in each pair; list S1 first in the legend.
-    order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith("S1"))
-    fig.legend([handles[i] for i in order], [labels[i] for i in order],
-               loc="outside lower center", ncols=3, frameon=False)
-    fig.suptitle("Sobol indices: shares of the outcome variance of the Mekong crackdown",
-                 fontsize=13)
-    fig.text(0.5, 0.003, caption, ha="center", va="bottom", fontsize=8, color="0.3")
-    fig.get_layout_engine().set(h_pad=0.12)
-    return fig
+    """S1 and ST bars with CI error bars, one panel per output (sim.figures.sobol_bars)."""
+    return figures.sobol_bars(df, outputs=list(sa.OUTPUTS), output_labels=sa.OUTPUT_LABELS,
+                              caption_line=caption)
 
 
 def morris_ranking(df: pd.DataFrame) -> list[str]:

@@ -343,15 +343,24 @@ def _kind_of(d: Path) -> str | None:
     return None
 
 
-def _plot_command(args: list[str]) -> int:
+def _folder(args: list[str], command: str) -> tuple[Path, str] | None:
+    """The run or sweep folder a subcommand was given, or None after printing why not."""
     if len(args) != 1:
-        print("usage: scamsim plot RUN_OR_SWEEP_DIR", file=sys.stderr)
-        return 2
+        print(f"usage: scamsim {command} RUN_OR_SWEEP_DIR", file=sys.stderr)
+        return None
     d = Path(args[0])
     kind = _kind_of(d)
     if kind is None:
         print(f"error: {d} is neither a finished run nor a sweep folder", file=sys.stderr)
+        return None
+    return d, kind
+
+
+def _plot_command(args: list[str]) -> int:
+    target = _folder(args, "plot")
+    if target is None:
         return 2
+    d, kind = target
     if kind == "run":
         from sim.plots import plot_run
 
@@ -371,17 +380,12 @@ def _plot_command(args: list[str]) -> int:
 def _report_command(args: list[str]) -> int:
     from sim.report import run_report, sweep_report
 
-    if len(args) != 1:
-        print("usage: scamsim report RUN_OR_SWEEP_DIR", file=sys.stderr)
+    target = _folder(args, "report")
+    if target is None:
         return 2
-    d = Path(args[0])
-    kind = _kind_of(d)
-    if kind is None:
-        print(f"error: {d} is neither a finished run nor a sweep folder", file=sys.stderr)
-        return 2
-    html_path, md_path = run_report(d) if kind == "run" else sweep_report(d)
-    print(html_path)
-    print(md_path)
+    d, kind = target
+    for p in run_report(d) if kind == "run" else sweep_report(d):
+        print(p)
     return 0
 
 

@@ -758,8 +758,9 @@ def sobol_bars(
         handles.append(plt.Line2D([], [], color="black", linewidth=1, marker="|", markersize=8))
         labels.append("95% bootstrap CI")
         order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith("S1"))
+        # Upper right, outside the panels: the bottom edge belongs to the caption line.
         fig.legend([handles[i] for i in order], [labels[i] for i in order],
-                   loc="outside lower center", ncols=3, frameon=False)
+                   loc="outside right upper", ncols=1, frameon=False)
         fig.suptitle(title, x=0.01, ha="left")
     caption(fig, caption_line or f"Sobol/Saltelli indices (SALib) · scamsim {package_version()}")
     return fig

@@ -139,9 +139,9 @@ def load(name: str, folder: Path, scenarios: tuple[str, ...], world: str) -> Stu
     """Read a study's aggregate, keeping only its scenarios."""
     runs = pd.read_parquet(folder / "runs.parquet")
     runs = runs[runs["cfg.scenario"].isin(scenarios)].copy()
-    order = {s: i for i, s in enumerate(scenarios)}
-    runs = runs.sort_values(["cfg.scenario", "cfg.seed"], key=lambda c: c.map(order)
-                            if c.name == "cfg.scenario" else c).reset_index(drop=True)
+    rank = runs["cfg.scenario"].map({s: i for i, s in enumerate(scenarios)})
+    runs = runs.assign(_rank=rank).sort_values(["_rank", "cfg.seed"]).drop(columns="_rank")
+    runs = runs.reset_index(drop=True)
     ts = pd.read_parquet(folder / "timeseries.parquet")
     ts = ts[ts["run_id"].isin(runs["run_id"])]
     summary = pd.read_csv(folder / "summary.csv")

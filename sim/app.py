@@ -66,6 +66,7 @@ from sim.interventions import Cooperation, Crackdown, Intervention
 from sim.model import ScamModel
 from sim.params import Params
 from sim.plots import PALETTE, REGION_ORDER, region_colours
+from sim.runner import model_args
 from sim.timeline import month_label
 from sim.world import World
 
@@ -138,16 +139,7 @@ class DemoModel(ScamModel):
                 "regulation_gain": float(capacity_building) * 2 / 3,
                 "ramp_months": 1,
             }]
-        spec = validate(cfg)
-        super().__init__(
-            spec.world,
-            spec.params,
-            spec.interventions,
-            steps=spec.steps,
-            start=spec.start,
-            rng=spec.seed,
-            record_events=True,
-        )
+        super().__init__(**model_args(validate(cfg)))
         self.world_name = world
         self.crackdown_intensity = float(crackdown_intensity)
         self.coordination = coordination

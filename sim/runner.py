@@ -12,17 +12,22 @@ from sim.results import RunResult, events_frame, summarize, timeseries_frame
 from sim.sweep import run_id
 
 
+def model_args(spec: RunSpec) -> dict[str, Any]:
+    """Keyword arguments of ScamModel (or a subclass) for a validated run."""
+    return {
+        "world": spec.world,
+        "params": spec.params,
+        "interventions": spec.interventions,
+        "steps": spec.steps,
+        "start": spec.start,
+        "rng": spec.seed,
+        "record_events": spec.record_events,
+    }
+
+
 def build_model(spec: RunSpec) -> ScamModel:
     """A fresh model for a validated run."""
-    return ScamModel(
-        spec.world,
-        spec.params,
-        spec.interventions,
-        steps=spec.steps,
-        start=spec.start,
-        rng=spec.seed,
-        record_events=spec.record_events,
-    )
+    return ScamModel(**model_args(spec))
 
 
 def simulate(spec: RunSpec, progress: bool = False, keep_model: bool = False) -> RunResult:

@@ -161,6 +161,7 @@ def run_study(study: Study, *, quick: bool = False, world: str | None = None,
     report = Report(title=study.title, lead=study.question)
     study.analyse(data, report, out)
     table = data.table(list(METRICS))
+    report.section("Numbers").tables.append((table, "Mean [95% bootstrap CI] over replicates"))
     atomic_write_text(out / "table.csv", table.to_csv(index=False, lineterminator="\n"))
     html_path, _ = report.write(out)
     atomic_write_text(out / "study.json", json.dumps({
@@ -214,9 +215,6 @@ def analyse_displacement(data: StudyData, report: Report, out: Path) -> None:
         + ", ".join(f"{r} {100 * v:.0f}%" for r, v in reach.items()) + "."
     )
     sf.displacement_figures(data, report, out)
-    report.section("Numbers").tables.append(
-        (data.table(list(METRICS)), "Mean [95% bootstrap CI] over replicates")
-    )
 
 
 def analyse_coordination(data: StudyData, report: Report, out: Path) -> None:
@@ -246,9 +244,6 @@ def analyse_coordination(data: StudyData, report: Report, out: Path) -> None:
     )
     sf.comparison_figures(data, report, out, metrics=("global_change", "wdq",
                                                        "new_jurisdictions_end"))
-    report.section("Numbers").tables.append(
-        (data.table(list(METRICS)), "Mean [95% bootstrap CI] over replicates")
-    )
 
 
 def analyse_capacity(data: StudyData, report: Report, out: Path) -> None:
@@ -278,9 +273,6 @@ def analyse_capacity(data: StudyData, report: Report, out: Path) -> None:
     )
     sf.comparison_figures(data, report, out, metrics=("workers_end", "new_jurisdictions_end",
                                                        "global_change"))
-    report.section("Numbers").tables.append(
-        (data.table(list(METRICS)), "Mean [95% bootstrap CI] over replicates")
-    )
 
 
 def analyse_whack_a_mole(data: StudyData, report: Report, out: Path) -> None:
@@ -300,9 +292,6 @@ def analyse_whack_a_mole(data: StudyData, report: Report, out: Path) -> None:
         f"{data.ci(w, 'wdq')}. Most frequent sequence of targets: {seq}."
     )
     sf.whack_a_mole_figures(data, report, out)
-    report.section("Numbers").tables.append(
-        (data.table(list(METRICS)), "Mean [95% bootstrap CI] over replicates")
-    )
 
 
 def _crackdown_sequences(data: StudyData, scenario: str) -> str:
@@ -341,9 +330,6 @@ def analyse_squeeze(data: StudyData, report: Report, out: Path) -> None:
     )
     sf.comparison_figures(data, report, out, metrics=("global_change", "workers_end",
                                                        "new_jurisdictions_end"))
-    report.section("Numbers").tables.append(
-        (data.table(list(METRICS)), "Mean [95% bootstrap CI] over replicates")
-    )
 
 
 def _squeeze_verdict(data: StudyData) -> str:

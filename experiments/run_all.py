@@ -3,7 +3,7 @@
     python experiments/run_all.py [--quick] [--jobs N] [--skip-sensitivity]
 """
 
-from sim.studies import run_all
+from sim.analysis.studies import run_all
 
 if __name__ == "__main__":
     run_all()

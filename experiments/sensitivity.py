@@ -19,7 +19,6 @@ figures from the files of an earlier run. See docs/sensitivity.md.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 import time
@@ -35,13 +34,13 @@ import numpy as np
 import pandas as pd
 from joblib import effective_n_jobs
 
-from sim import figures
-from sim import sensitivity as sa
-from sim.params import Params
-from sim.results import atomic_write_bytes, atomic_write_text, package_version
+from sim.analysis import sensitivity as sa
+from sim.core.params import Params
+from sim.results import atomic_write_text, package_version
+from sim.viz import figures, style
 
-# Paul Tol's colour-blind-safe "muted" colours, as in sim/plots.py.
-INDIGO, SAND, ROSE = "#332288", "#DDCC77", "#CC6677"
+# Paul Tol's colour-blind-safe "muted" colours of the one figure style (sim.viz.style).
+INDIGO, ROSE = style.PALETTE[0], style.PALETTE[6]
 
 # (normal, --quick) defaults; an option given on the command line wins over both.
 DEFAULTS: dict[str, tuple[Any, Any]] = {
@@ -112,21 +111,19 @@ def write_csv(path: Path, df: pd.DataFrame) -> None:
 
 
 def save_figure(fig: plt.Figure, path: Path) -> None:
-    """Render a figure to PNG in memory and write it atomically."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=150)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    """Write a figure as a PNG atomically and close it (sim.viz.style.save_png)."""
+    style.save_png(fig, path)
 
 
 def _panel_title(ax: plt.Axes, output: str) -> None:
-    ax.set_title(sa.OUTPUT_LABELS[output], fontsize=10.5)
+    ax.set_title(sa.OUTPUT_LABELS[output], fontsize=10.5, loc="left")
 
 
 def plot_morris(df: pd.DataFrame, caption: str) -> plt.Figure:
     """mu_star bars with CI error bars and sigma markers, one panel per output."""
     outs = list(sa.OUTPUTS)
-    fig, axes = plt.subplots(1, len(outs), figsize=(15, 5.6), layout="constrained")
+    with style.style():
+        fig, axes = plt.subplots(1, len(outs), figsize=(15, 5.6), layout="constrained")
     for ax, out in zip(axes, outs, strict=True):
         sel = df[df["output"] == out].pivot(index="parameter", columns="index", values="value")
         conf = df[(df["output"] == out) & (df["index"] == "mu_star")].set_index("parameter")
@@ -139,10 +136,10 @@ def plot_morris(df: pd.DataFrame, caption: str) -> plt.Figure:
                 markeredgewidth=0.6, label="σ (non-linearity, interactions)")
         ax.set_yticks(pos, sel.index)
         ax.set_xlim(left=0)
-        ax.grid(axis="x", alpha=0.3)
-        ax.set_axisbelow(True)
+        ax.grid(axis="y", visible=False)
         ax.set_xlabel("effect on the output over the factor's range")
         _panel_title(ax, out)
+        style.tidy(ax)
     axes[0].set_ylabel("parameter")
     handles, labels = axes[0].get_legend_handles_labels()
     order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith("μ*"))
@@ -150,10 +147,11 @@ def plot_morris(df: pd.DataFrame, caption: str) -> plt.Figure:
     labels = [labels[i] for i in order]
     handles.append(plt.Line2D([], [], color="black", linewidth=1, marker="|", markersize=8))
     labels.append("95% bootstrap CI of μ*")
-    fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
+    # Upper right, outside the panels: the bottom edge belongs to the caption line.
+    fig.legend(handles, labels, loc="outside right upper", ncols=1, frameon=False)
     fig.suptitle("Morris screening: which parameters move the outcomes of the Mekong crackdown",
-                 fontsize=13)
-    fig.text(0.5, 0.003, caption, ha="center", va="bottom", fontsize=8, color="0.3")
+                 x=0.01, ha="left", fontsize=12.5, fontweight="bold")
+    style.caption(fig, caption)
     fig.get_layout_engine().set(h_pad=0.12)
     return fig
 

@@ -3,7 +3,7 @@
     python experiments/whack_a_mole.py [--quick] [--world world] [--replicates 20] [--jobs N]
 """
 
-from sim.studies import main
+from sim.analysis.studies import main
 
 if __name__ == "__main__":
     main("whack_a_mole")

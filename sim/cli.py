@@ -7,6 +7,7 @@
     scamsim aggregate results/sweeps/first
     scamsim plot results/runs/baseline/world/seed_1     (a run or a sweep folder)
     scamsim report results/sweeps/first                 (HTML + Markdown report)
+    scamsim study displacement --quick                 (a canonical study; `studies`: all)
     scamsim params
     scamsim app                                         (the teaching demo in the browser)
 
@@ -27,7 +28,6 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from sim.config import (
-    CONFIG_DIR,
     SCENARIO_KEYS,
     TOP_LEVEL,
     WORLD_KEYS,
@@ -35,9 +35,10 @@ from sim.config import (
     options,
     validate,
 )
-from sim.errors import ConfigError, check_value
-from sim.params import PARAM_NAMES, Params
-from sim.sweep import run_dir_name
+from sim.core.errors import ConfigError, check_value
+from sim.core.params import PARAM_NAMES
+from sim.identity import run_dir_name
+from sim.resources import configs_dir
 
 GROUPS = ("scenario", "world", "sweep")
 MULTIRUN_FLAGS = ("--multirun", "-m")
@@ -57,9 +58,9 @@ if not OmegaConf.has_resolver("scamsim_run_dir"):
 
 
 def _register_schema() -> None:
-    from hydra.core.config_store import ConfigStore
+    from sim.schema import register
 
-    ConfigStore.instance().store(group="params", name="default", node=Params)
+    register()
 
 
 @dataclass
@@ -72,6 +73,8 @@ class Plan:
     seeds: list[int] = field(default_factory=list)
     sweep_dir: Path | None = None
     extra_args: list[str] = field(default_factory=list)
+    # Run folder name -> run id of every run the sweep will hold (multirun only).
+    run_dirs: dict[str, str] = field(default_factory=dict)
 
 
 def _values(override: Any, group: str | None) -> list[Any]:
@@ -166,7 +169,7 @@ def precheck(args: list[str]) -> Plan:
 
     GlobalHydra.instance().clear()
     _register_schema()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(configs_dir()), version_base="1.3"):
         # The sweep file (sweep=<name>) may add swept keys; the command line wins.
         base_sweep = {"sweep": sweeps["sweep"][0]} if "sweep" in sweeps else {}
         if len(sweeps.get("sweep", [])) > 1:
@@ -208,13 +211,48 @@ def precheck(args: list[str]) -> Plan:
                 n *= len(values)
             plan.runs = n * plan.replicates
             if plan.replicates > 1:
-                from sim.sweep import replicate_seeds
+                from sim.identity import replicate_seeds
 
                 plan.seeds = replicate_seeds(int(cfg.seed), plan.replicates)
                 plan.extra_args = ["seed=" + ",".join(str(s) for s in plan.seeds)]
             plan.sweep_dir = Path(str(OmegaConf.select(cfg, "hydra.sweep.dir")))
+            plan.run_dirs = _planned_runs(sweeps, plan.seeds)
     GlobalHydra.instance().clear()
     return plan
+
+
+def _planned_runs(sweeps: dict[str, list[Any]], seeds: list[int]) -> dict[str, str]:
+    """Folder name and run id of every run of a sweep (composed as the jobs will be).
+
+    Each condition is composed once; replicate seeds only change the ``seed``
+    entry of the resolved config, so they are filled in without composing again.
+    """
+    import itertools
+
+    from sim.identity import run_dir_name, run_id
+
+    keys = list(sweeps)
+    planned = {}
+    for values in itertools.product(*(sweeps[k] for k in keys)):
+        cfg = _compose(dict(zip(keys, values, strict=True)))
+        data = OmegaConf.to_container(cfg, resolve=False)
+        data.pop("hydra", None)
+        resolved = validate(OmegaConf.to_container(OmegaConf.create(data), resolve=True)).resolved
+        for seed in seeds or [resolved["seed"]]:
+            one = {**resolved, "seed": int(seed)}
+            planned[run_dir_name(one)] = run_id(one)
+    return planned
+
+
+def _all_finished(plan: Plan) -> bool:
+    """Whether every run of a planned sweep is already finished in its folder."""
+    from sim.identity import is_finished
+
+    assert plan.sweep_dir is not None
+    runs = plan.sweep_dir / "runs"
+    return bool(plan.run_dirs) and all(
+        is_finished(runs / name, rid) for name, rid in plan.run_dirs.items()
+    )
 
 
 def _is_multirun() -> bool:
@@ -229,10 +267,10 @@ def _task(cfg: Any) -> dict[str, Any]:
 
     from hydra.core.hydra_config import HydraConfig
 
-    from sim.plots import plot_run
+    from sim.identity import is_finished, remove_partial_files, run_id
     from sim.results import write_run
     from sim.runner import simulate
-    from sim.sweep import is_finished, remove_partial_files, run_id
+    from sim.viz.run_figures import plot_run
 
     data = OmegaConf.to_container(cfg, resolve=True)
     data.pop("hydra", None)
@@ -260,7 +298,7 @@ def _hydra_main() -> None:
     import hydra
 
     _register_schema()
-    app = hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(
+    app = hydra.main(config_path=str(configs_dir()), config_name="config", version_base="1.3")(
         _task
     )
     app()
@@ -305,7 +343,7 @@ class _Progress:
 
 
 def _multirun(args: list[str], plan: Plan) -> int:
-    from sim.sweep import aggregate
+    from sim.analysis.sweep import aggregate
 
     assert plan.sweep_dir is not None
     sys.argv = [sys.argv[0], *args, *plan.extra_args]
@@ -315,15 +353,20 @@ def _multirun(args: list[str], plan: Plan) -> int:
         file=sys.stderr,
     )
     t0 = time.perf_counter()
-    try:
-        with _Progress(plan.sweep_dir, plan.runs):
-            _hydra_main()
-    except KeyboardInterrupt:
-        print(
-            "\ninterrupted: finished runs are kept; run the same command again to resume",
-            file=sys.stderr,
-        )
-        return 130
+    if _all_finished(plan):
+        # Nothing to run: skip launching the workers (the aggregate is reused too,
+        # unless a run changed since it was built).
+        print("sweep: every run is finished already", file=sys.stderr)
+    else:
+        try:
+            with _Progress(plan.sweep_dir, plan.runs):
+                _hydra_main()
+        except KeyboardInterrupt:
+            print(
+                "\ninterrupted: finished runs are kept; run the same command again to resume",
+                file=sys.stderr,
+            )
+            return 130
     record = aggregate(plan.sweep_dir)
     print(
         f"sweep done in {time.perf_counter() - t0:.1f} s: {record['runs']} runs, "
@@ -362,12 +405,12 @@ def _plot_command(args: list[str]) -> int:
         return 2
     d, kind = target
     if kind == "run":
-        from sim.plots import plot_run
+        from sim.viz.run_figures import plot_run
 
         paths = plot_run(d)
     else:
-        from sim.figures import sweep_figures
-        from sim.sweep import aggregate
+        from sim.analysis.sweep import aggregate
+        from sim.viz.figures import sweep_figures
 
         if not (d / "runs.parquet").exists():
             aggregate(d)
@@ -378,7 +421,7 @@ def _plot_command(args: list[str]) -> int:
 
 
 def _report_command(args: list[str]) -> int:
-    from sim.report import run_report, sweep_report
+    from sim.analysis.report import run_report, sweep_report
 
     target = _folder(args, "report")
     if target is None:
@@ -390,7 +433,7 @@ def _report_command(args: list[str]) -> int:
 
 
 def _aggregate_command(args: list[str]) -> int:
-    from sim.sweep import aggregate
+    from sim.analysis.sweep import aggregate
 
     if len(args) != 1:
         print("usage: scamsim aggregate SWEEP_DIR", file=sys.stderr)
@@ -400,7 +443,7 @@ def _aggregate_command(args: list[str]) -> int:
         print(f"error: {d} is not a directory", file=sys.stderr)
         return 2
     try:
-        record = aggregate(d)
+        record = aggregate(d, force=True)
     except FileNotFoundError as err:
         print(f"error: {d}: {err}", file=sys.stderr)
         return 2
@@ -419,7 +462,7 @@ def _app_command(args: list[str]) -> int:
     ap.add_argument("--open", action="store_true", help="open a browser tab")
     opts = ap.parse_args(args)
     try:
-        from sim.app import serve
+        from sim.app.app import serve
     except ImportError as err:
         print(f"error: the app needs the 'app' extra ({err}); run: pip install -e '.[app]'",
               file=sys.stderr)
@@ -427,11 +470,35 @@ def _app_command(args: list[str]) -> int:
     return serve(port=opts.port, host=opts.host, open_browser=opts.open)
 
 
-def _params_command() -> int:
-    from sim.params import param_info
+def _study_command(args: list[str]) -> int:
+    from sim.analysis.studies import STUDIES, main
 
+    if not args or args[0] not in STUDIES:
+        print(f"usage: scamsim study NAME [--quick] [--world W] [--replicates N] [--jobs N] "
+              f"[--results-dir DIR]; NAME is one of {', '.join(STUDIES)}", file=sys.stderr)
+        return 2
+    main(args[0], args[1:])
+    return 0
+
+
+def _studies_command(args: list[str]) -> int:
+    from sim.analysis.studies import run_all
+
+    run_all(args)
+    return 0
+
+
+def _params_command() -> int:
+    from sim.core.params import param_info
+    from sim.core.settings import setting_info
+
+    print("settings:")
+    for info in setting_info():
+        rng = f"[{info['min']}, {info['max']}]" if info["min"] is not None else info["kind"]
+        print(f"  {info['name']:30s} {info['default']!s:>10}  {rng}  {info['doc']}")
+    print("parameters (params.<name>):")
     for info in param_info():
-        print(f"{info['name']:32s} {info['default']!s:>10}  [{info['min']}, {info['max']}]  "
+        print(f"  {info['name']:30s} {info['default']!s:>10}  [{info['min']}, {info['max']}]  "
               f"{info['doc']}")
     return 0
 
@@ -440,7 +507,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of ``scamsim`` and ``python -m sim``."""
     args = list(sys.argv[1:] if argv is None else argv)
     commands = {"plot": _plot_command, "aggregate": _aggregate_command,
-                "report": _report_command, "app": _app_command}
+                "report": _report_command, "app": _app_command, "study": _study_command,
+                "studies": _studies_command}
     if args and args[0] in commands:
         sys.exit(commands[args[0]](args[1:]))
     if args and args[0] == "params":

@@ -2,7 +2,7 @@
 
 The Hydra command line and the Python API compose the same plain mapping::
 
-    seed, steps, start, plot, record_events
+    seed, steps, start, …: every setting of sim.core.settings.Settings
     params:   every field of sim.params.Params (scenario values over defaults)
     world:    name, table, jurisdictions, initial_presence, groups
     scenario: name, description, events (list of intervention entries)
@@ -15,40 +15,31 @@ before validation has passed.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sim.errors import ConfigError, check_month, check_value
-from sim.interventions import Intervention, build_intervention
-from sim.params import PARAM_NAMES, Params
-from sim.world import World
+from sim.core.errors import ConfigError, check_month, check_value
+from sim.core.interventions import Intervention, build_intervention
+from sim.core.params import PARAM_NAMES, Params
+from sim.core.settings import DEFAULTS, setting_info
+from sim.core.world import World
+from sim.resources import configs_dir, results_root
 
-CONFIG_DIR = Path(os.environ.get("SCAMSIM_CONFIG_DIR", Path(__file__).parents[1] / "configs"))
-
-# Top-level settings: (type, min, max).
+# Top-level settings (sim.core.settings): (type, min, max), and their defaults.
+_KINDS = {"int": int, "float": float, "bool": bool, "str": str, "month": str, "path": str,
+          "name": str}
 TOP_LEVEL: dict[str, tuple[type, Any, Any]] = {
-    "seed": (int, 0, 2**32 - 1),
-    "steps": (int, 1, 1200),
-    "start": (str, None, None),
-    "plot": (bool, None, None),
-    "record_events": (bool, None, None),
-    "replicates": (int, 1, 100_000),
-    "sweep_name": (str, None, None),
+    info["name"]: (_KINDS[info["kind"]], info["min"], info["max"]) for info in setting_info()
 }
-TOP_DEFAULTS: dict[str, Any] = {
-    "seed": 1,
-    "steps": 120,
-    "start": "2023-01",
-    "plot": False,
-    "record_events": True,
-    "replicates": 1,
-    "sweep_name": "sweep",
-}
+
+
+def top_defaults() -> dict[str, Any]:
+    """Default of every setting, with ``results_dir`` resolved as Hydra would."""
+    return {**DEFAULTS, "results_dir": str(results_root())}
+
 WORLD_KEYS = ("name", "table", "jurisdictions", "initial_presence", "groups")
 SCENARIO_KEYS = ("name", "description", "events")
 IGNORED_KEYS = ("hydra",)
@@ -68,17 +59,18 @@ class RunSpec:
     interventions: list[Intervention]
     plot: bool = False
     record_events: bool = True
+    results_dir: str = "results"
     resolved: dict[str, Any] = field(default_factory=dict)
 
 
 def options(group: str) -> list[str]:
     """Names of the configs available in a group (``scenario`` or ``world``)."""
-    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+    return sorted(p.stem for p in (configs_dir() / group).glob("*.yaml"))
 
 
 def load_group(group: str, name: str) -> dict[str, Any]:
     """Read ``configs/<group>/<name>.yaml`` as a plain mapping (Hydra package line ignored)."""
-    path = CONFIG_DIR / group / f"{name}.yaml"
+    path = configs_dir() / group / f"{name}.yaml"
     if not path.exists():
         raise ConfigError(group, f"= {name!r} is not known; allowed: {', '.join(options(group))}")
     with path.open() as fh:
@@ -97,7 +89,7 @@ def compose(
     (``seed``, ``steps``, ``start``) or dotted paths (``params.raid_rate``).
     """
     scen = load_group("scenario", scenario)
-    cfg: dict[str, Any] = dict(TOP_DEFAULTS)
+    cfg: dict[str, Any] = top_defaults()
     cfg["world"] = load_group("world", world)
     params = dataclasses.asdict(Params())
     params.update(scen.get("params", {}) or {})
@@ -154,8 +146,9 @@ def validate(cfg: Mapping[str, Any]) -> RunSpec:
         if key not in TOP_LEVEL and key not in ("params", "world", "scenario", *IGNORED_KEYS):
             raise ConfigError(key, f"is not a setting; allowed: {', '.join(TOP_LEVEL)}, params.*")
     top = {}
+    defaults = top_defaults()
     for key, (kind, lo, hi) in TOP_LEVEL.items():
-        top[key] = check_value(key, cfg.get(key, TOP_DEFAULTS[key]), kind, lo, hi)
+        top[key] = check_value(key, cfg.get(key, defaults[key]), kind, lo, hi)
     check_month("start", top["start"])
     params = build_params(dict(cfg.get("params") or {}))
 
@@ -200,6 +193,7 @@ def validate(cfg: Mapping[str, Any]) -> RunSpec:
         params=params,
         interventions=interventions,
         plot=top["plot"],
+        results_dir=top["results_dir"],
         record_events=top["record_events"],
         resolved=resolved,
     )

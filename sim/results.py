@@ -28,28 +28,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import yaml
 
-from sim import metrics
-from sim.interventions import Crackdown, FollowTheActivity
-from sim.timeline import month_index, month_label
-from sim.world import EAST_SE_ASIA
+from sim.core import metrics
+from sim.core.series import SERIES
+from sim.core.timeline import month_index, month_label
+from sim.core.world import EAST_SE_ASIA
 
 if TYPE_CHECKING:
     from sim.config import RunSpec
-    from sim.model import ScamModel
+    from sim.core.model import ScamModel
 
-TIMESERIES_COLUMNS = (
-    "step",
-    "date",
-    "iso3",
-    "region",
-    "compounds",
-    "workers",
-    "revenue_usd",
-    "pressure",
-    "raids",
-    "rescued",
-    "victim_losses_usd",
-)
 EVENT_COLUMNS = ("step", "date", "kind", "syndicate", "from", "to", "size")
 RESULT_FILES = (
     "timeseries.parquet",
@@ -75,6 +62,8 @@ def package_version() -> str:
 def git_revision() -> str | None:
     """Commit of the source tree (``+dirty`` if modified), or None outside a checkout."""
     root = Path(__file__).resolve().parents[1]
+    if not ((root / ".git").exists() and (root / "pyproject.toml").exists()):
+        return None  # an installed package: its version is the package version
     try:
         rev = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
@@ -118,13 +107,10 @@ def timeseries_frame(model: ScamModel) -> pd.DataFrame:
         "iso3": np.tile(w.iso3, t),
         "region": np.tile(w.region, t),
     }
-    for col in TIMESERIES_COLUMNS[4:]:
-        frame[col] = model.rec[col].reshape(-1)
-    df = pd.DataFrame(frame)
-    df["pressure"] = df["pressure"].round(6)
-    df["revenue_usd"] = df["revenue_usd"].round(2)
-    df["victim_losses_usd"] = df["victim_losses_usd"].round(2)
-    return df
+    for s in SERIES:
+        values = model.rec[s.name].reshape(-1)
+        frame[s.name] = values if s.decimals is None else values.round(s.decimals)
+    return pd.DataFrame(frame)
 
 
 def events_frame(model: ScamModel) -> pd.DataFrame:
@@ -139,22 +125,22 @@ def events_frame(model: ScamModel) -> pd.DataFrame:
 
 
 def intervention_targets(spec: RunSpec, model: ScamModel) -> tuple[int | None, np.ndarray]:
-    """Start step of the first lever and the jurisdictions targeted by crackdowns (R)."""
+    """Start step of the first crackdown and the jurisdictions it targets (R of the WDQ).
+
+    Each lever says what it targets for the displacement metrics
+    (:meth:`~sim.core.interventions.Intervention.displacement_targets`).
+    """
     if not spec.interventions:
         return None, np.zeros(0, np.int64)
-    crackdowns = [iv for iv in spec.interventions if isinstance(iv, Crackdown | FollowTheActivity)]
+    crackdowns = [iv for iv in spec.interventions if iv.displacement_targets() is not None]
     # Displacement is measured around the first crackdown; other levers (capacity
     # building, squeezes) only set the clock when there is no crackdown.
     timed = crackdowns or spec.interventions
     t0 = min(month_index(spec.start, iv.start) for iv in timed)
     targets: list[int] = []
     for iv in crackdowns:
-        if month_index(spec.start, iv.start) != t0:
-            continue
-        if isinstance(iv, Crackdown):
-            targets.extend(iv.target_idx.tolist())
-        else:
-            targets.extend(iv.current[:1])
+        if month_index(spec.start, iv.start) == t0:
+            targets.extend(iv.displacement_targets().tolist())
     return t0, np.array(sorted(set(targets)), dtype=np.int64)
 
 
@@ -222,6 +208,7 @@ def summarize(model: ScamModel, spec: RunSpec, wall_time_s: float) -> dict[str, 
         "revenue_total_usd": float(model.rec["revenue_usd"][1:].sum()),
     }
     t0, targets = intervention_targets(spec, model)
+    out["levers"] = [iv.record() for iv in spec.interventions]
     out["intervention_step"] = t0
     out["intervention_date"] = month_label(spec.start, t0) if t0 is not None else None
     out["targets"] = [str(c) for c in w.iso3[targets]]

@@ -7,9 +7,10 @@ import time
 from typing import Any
 
 from sim.config import RunSpec, compose, validate
-from sim.model import ScamModel
+from sim.core.model import ScamModel
+from sim.core.settings import DEFAULTS, MODEL_SETTINGS
+from sim.identity import run_id
 from sim.results import RunResult, events_frame, summarize, timeseries_frame
-from sim.sweep import run_id
 
 
 def model_args(spec: RunSpec) -> dict[str, Any]:
@@ -18,10 +19,8 @@ def model_args(spec: RunSpec) -> dict[str, Any]:
         "world": spec.world,
         "params": spec.params,
         "interventions": spec.interventions,
-        "steps": spec.steps,
-        "start": spec.start,
+        **{name: getattr(spec, name) for name in MODEL_SETTINGS if name != "seed"},
         "rng": spec.seed,
-        "record_events": spec.record_events,
     }
 
 
@@ -58,7 +57,7 @@ def simulate(spec: RunSpec, progress: bool = False, keep_model: bool = False) ->
 def run(
     scenario: str = "baseline",
     world: str = "world",
-    seed: int = 1,
+    seed: int = DEFAULTS["seed"],
     *,
     out_dir: str | os.PathLike | None = None,
     events: list[dict[str, Any]] | None = None,

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim import choice
-from sim.params import Params
+from sim.core import choice
+from sim.core.params import Params
 
 
 def _land(n=3):

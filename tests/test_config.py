@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.errors import ConfigError
+from sim.core.errors import ConfigError
 
 ROOT = Path(__file__).parents[1]
 

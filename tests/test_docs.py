@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.interventions import REGISTRY
-from sim.params import PARAM_NAMES, Params
+from sim.core.interventions import REGISTRY
+from sim.core.params import PARAM_NAMES, Params
 
 ROOT = Path(__file__).parents[1]
 ODD = ROOT / "docs" / "ODD.md"

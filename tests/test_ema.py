@@ -14,8 +14,8 @@ with warnings.catch_warnings():
     ema = pytest.importorskip("ema_workbench")
     from ema_workbench.analysis import prim
 
-from sim import ema as sim_ema
-from sim.sensitivity import FACTORS
+from sim.analysis import ema as sim_ema
+from sim.analysis.sensitivity import FACTORS
 
 
 def test_missing_extra_names_the_install_command(monkeypatch):

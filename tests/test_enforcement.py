@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import enforcement
+from sim.core import enforcement
 
 
 def test_target_pressure_hand_computed():

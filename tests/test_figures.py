@@ -16,10 +16,11 @@ from PIL import Image
 from scipy import stats
 
 import sim
-from sim import figures
-from sim.plots import REGION_ORDER, region_colours
+from sim.analysis.sweep import aggregate, summary_table
+from sim.identity import run_dir_name
 from sim.results import package_version
-from sim.sweep import aggregate, run_dir_name
+from sim.viz import figures
+from sim.viz.style import REGION_ORDER, region_colours
 
 SCENARIOS = ("baseline", "mekong_crackdown")
 SEEDS = (1, 2, 3)
@@ -192,7 +193,7 @@ def test_forest_plot_from_summary_and_runs(sweep):
     assert point.lines[0].get_xdata()[0] == pytest.approx(wdq["wdq_mean"])
     assert _caption(fig)
     # From runs: the same bootstrap as summary.csv, hence the same point.
-    fig2 = figures.forest_plot(sweep["runs"], ("wdq",))
+    fig2 = figures.forest_plot(sweep["runs"], ("wdq",), summarise=summary_table)
     point2 = next(c for c in fig2.axes[0].containers if isinstance(c, ErrorbarContainer))
     np.testing.assert_allclose(np.asarray(point2.lines[0].get_xdata(), float),
                                np.asarray(point.lines[0].get_xdata(), float))

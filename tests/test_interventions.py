@@ -7,8 +7,8 @@ import pytest
 
 import sim
 from sim.config import compose, validate
-from sim.errors import ConfigError
-from sim.interventions import REGISTRY, build_intervention
+from sim.core.errors import ConfigError
+from sim.core.interventions import REGISTRY, build_intervention
 from sim.runner import build_model
 
 
@@ -19,7 +19,7 @@ def _model(events, world="teaching", **overrides):
 
 
 def _advance_to(model, month):
-    from sim.timeline import month_index
+    from sim.core.timeline import month_index
 
     model.run_for(month_index(model.start, month))
 

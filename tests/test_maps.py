@@ -14,10 +14,10 @@ from matplotlib.legend import Legend
 from PIL import Image
 
 import sim
-from sim import maps
-from sim.plots import REGION_ORDER, region_colours
+from sim.core.world import load_table
 from sim.results import package_version
-from sim.world import load_table
+from sim.viz import maps
+from sim.viz.style import REGION_ORDER, region_colours
 
 
 @pytest.fixture(scope="module")

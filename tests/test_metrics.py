@@ -1,4 +1,4 @@
-"""Tests for sim.metrics: hand-computed cases, edge cases and properties."""
+"""Tests for sim.core.metrics: hand-computed cases, edge cases and properties."""
 
 import math
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from sim.metrics import (
+from sim.core.metrics import (
     active_jurisdictions,
     counts_by_region,
     displacement_summary,

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.agents import Compound, Syndicate
 from sim.config import compose, validate
-from sim.model import ScamModel
+from sim.core.agents import Compound, Syndicate
+from sim.core.model import ScamModel
 from sim.runner import build_model
 
 
@@ -134,7 +134,7 @@ def test_invariants_hold_for_any_parameters(params, seed):
 
 
 def test_params_dataclass_defaults_are_in_range():
-    for f in dataclasses.fields(sim.params.Params):
+    for f in dataclasses.fields(sim.Params):
         lo, hi = f.metadata["range"]
         assert lo <= f.default <= hi, f.name
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import sensitivity as sa
-from sim.params import Params, param_info
+from sim.analysis import sensitivity as sa
+from sim.core.params import Params, param_info
 
 ROOT = Path(__file__).parents[1]
 FAST = {"world": "teaching", "steps": 48, "progress": False}

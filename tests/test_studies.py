@@ -11,9 +11,10 @@ import pytest
 from PIL import Image
 
 import sim
-from sim import studies
-from sim.report import Report, fmt_ci, markdown_table
-from sim.sweep import aggregate, run_dir_name
+from sim.analysis import studies
+from sim.analysis.report import Report, fmt_ci, markdown_table
+from sim.analysis.sweep import aggregate
+from sim.identity import run_dir_name
 
 
 def test_fmt_ci_and_markdown_table_hand_checked():

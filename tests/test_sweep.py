@@ -15,15 +15,10 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.analysis.sweep import aggregate, bootstrap_ci
 from sim.cli import precheck
 from sim.config import compose, validate
-from sim.sweep import (
-    aggregate,
-    bootstrap_ci,
-    replicate_seeds,
-    run_dir_name,
-    run_id,
-)
+from sim.identity import replicate_seeds, run_dir_name, run_id
 
 SWEEP = ["scenario=baseline,whack_a_mole", "world=teaching", "replicates=3", "steps=36"]
 
@@ -220,11 +215,11 @@ def test_ready_slurm_launcher_config_composes():
     from hydra.core.global_hydra import GlobalHydra
 
     from sim.cli import _register_schema
-    from sim.config import CONFIG_DIR
+    from sim.resources import configs_dir
 
     GlobalHydra.instance().clear()
     _register_schema()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(configs_dir()), version_base="1.3"):
         overrides = ["hydra/launcher=slurm", "hydra.launcher.partition=short"]
         cfg = compose("config", overrides=overrides, return_hydra_config=True)
     GlobalHydra.instance().clear()

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from sim.config import load_group
-from sim.errors import ConfigError
-from sim.world import World, great_circle_km
+from sim.core.errors import ConfigError
+from sim.core.world import World, great_circle_km
 
 
 def test_great_circle_hand_computed():

@@ -3,13 +3,13 @@
 Optional extra (``pip install scamsim[ema]``)::
 
     from ema_workbench import SequentialEvaluator
-    from sim.ema import make_model
+    from sim.analysis.ema import make_model
 
     model = make_model(world="teaching", replications=5, steps=60)
     with SequentialEvaluator(model) as evaluator:
         experiments, outcomes = evaluator.perform_experiments(scenarios=50)
 
-The uncertainties are the factors of :mod:`sim.sensitivity` (same names and
+The uncertainties are the factors of :mod:`sim.analysis.sensitivity` (same names and
 ranges); each experiment is run once per replication seed and every outcome is
 the mean over the replications (``nan`` where a metric is undefined in all of
 them). See docs/sensitivity.md, "Scenario discovery with EMA Workbench".
@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.params import PARAM_NAMES, param_info
+from sim.analysis.sensitivity import FACTORS, SCENARIO
+from sim.core.params import PARAM_NAMES, param_info
+from sim.core.settings import DEFAULTS
 from sim.runner import run
-from sim.sensitivity import FACTORS, SCENARIO
 
 if TYPE_CHECKING:
     from ema_workbench import ReplicatorModel
@@ -59,8 +60,8 @@ def replication_seeds(replications: int, seed_base: int = 1) -> list[dict[str, i
 def run_experiment(
     scenario: str = SCENARIO,
     world: str = "world",
-    steps: int = 120,
-    seed: int = 1,
+    steps: int = DEFAULTS["steps"],
+    seed: int = DEFAULTS["seed"],
     **params: float,
 ) -> dict[str, float]:
     """One replication of one experiment: ``sim.run`` with the sampled parameters.
@@ -92,9 +93,9 @@ def make_model(
     scenario: str = SCENARIO,
     world: str = "world",
     replications: int = 10,
-    steps: int = 120,
+    steps: int = DEFAULTS["steps"],
     *,
-    seed_base: int = 1,
+    seed_base: int = DEFAULTS["seed"],
     name: str = "scamsim",
 ) -> ReplicatorModel:
     """An EMA Workbench ``ReplicatorModel`` of a scamsim scenario.

@@ -152,8 +152,8 @@ KEY_METRICS = (
 
 def run_report(directory: str | os.PathLike) -> tuple[Path, Path]:
     """Report of one run folder: its figure, its metrics and its settings."""
-    from sim.plots import plot_run
     from sim.results import read_run
+    from sim.viz.run_figures import plot_run
 
     d = Path(directory)
     result = read_run(d)
@@ -179,8 +179,8 @@ def run_report(directory: str | os.PathLike) -> tuple[Path, Path]:
 
 def sweep_report(directory: str | os.PathLike) -> tuple[Path, Path]:
     """Report of a sweep folder: the standard figures and the per-condition metrics."""
-    from sim.figures import sweep_figures
-    from sim.sweep import aggregate
+    from sim.analysis.sweep import aggregate
+    from sim.viz.figures import sweep_figures
 
     d = Path(directory)
     if not (d / "runs.parquet").exists():

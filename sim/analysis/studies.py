@@ -22,11 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.report import Report, fmt_ci
+from sim.analysis.report import Report, fmt_ci
+from sim.analysis.sweep import bootstrap_ci
+from sim.resources import results_root
 from sim.results import atomic_write_text
-from sim.sweep import bootstrap_ci
 
-RESULTS = Path("results")
+# Where studies write: None means the results root (setting ``results_dir``:
+# $SCAMSIM_RESULTS_DIR, else ./results of the current directory).
+RESULTS: Path | None = None
 FULL_REPLICATES = 20
 QUICK_REPLICATES = 3
 HUBS = ("MMR", "KHM", "LAO", "PHL")
@@ -119,11 +122,16 @@ class Study:
     analyse: Callable[[StudyData, Report, Path], None]
 
 
+def results() -> Path:
+    """The folder every study writes into."""
+    return RESULTS if RESULTS is not None else results_root()
+
+
 def run_sweep(
     name: str, scenarios: tuple[str, ...], *, world: str, replicates: int, jobs: int | None
 ) -> Path:
     """Run (or resume) a study's sweep with the scamsim command; returns the sweep folder."""
-    folder = RESULTS / name / f"sweep-{world}"
+    folder = results() / name / f"sweep-{world}"
     cmd = [
         sys.executable, "-m", "sim", "--multirun", f"scenario={','.join(scenarios)}",
         f"world={world}", f"replicates={replicates}", f"sweep_name={name}",
@@ -157,7 +165,7 @@ def run_study(study: Study, *, quick: bool = False, world: str | None = None,
     folder = run_sweep(study.name, study.scenarios, world=world, replicates=replicates,
                        jobs=jobs)
     data = load(study.name, folder, study.scenarios, world)
-    out = RESULTS / study.name
+    out = results() / study.name
     report = Report(title=study.title, lead=study.question)
     study.analyse(data, report, out)
     table = data.table(list(METRICS))
@@ -187,12 +195,12 @@ def _reach(data: StudyData, scenario: str) -> dict[str, float]:
     return out
 
 
-# --- the studies' analyses (figures come from sim.figures and sim.maps) -------------------
+# --- the studies' analyses (figures come from sim.viz.figures and sim.viz.maps) -------------------
 
 
 def analyse_displacement(data: StudyData, report: Report, out: Path) -> None:
     """Baseline vs Mekong crackdown: displacement, recovery, new host countries."""
-    from sim import studies_figures as sf
+    from sim.viz import study_figures as sf
 
     s = report.section("Finding")
     mk = "mekong_crackdown"
@@ -219,7 +227,7 @@ def analyse_displacement(data: StudyData, report: Report, out: Path) -> None:
 
 def analyse_coordination(data: StudyData, report: Report, out: Path) -> None:
     """Unilateral vs ASEAN vs global coordination at equal raid effort."""
-    from sim import studies_figures as sf
+    from sim.viz import study_figures as sf
 
     u, a, g = "hubs_unilateral", "hubs_asean_intel", "hubs_global_intel"
     s = report.section("Finding")
@@ -248,7 +256,7 @@ def analyse_coordination(data: StudyData, report: Report, out: Path) -> None:
 
 def analyse_capacity(data: StudyData, report: Report, out: Path) -> None:
     """Crackdown with and without capacity building in vulnerable destinations."""
-    from sim import studies_figures as sf
+    from sim.viz import study_figures as sf
 
     m, c = "mekong_crackdown", "capacity_building"
     dw = data.paired_difference(m, c, "workers_end")
@@ -277,7 +285,7 @@ def analyse_capacity(data: StudyData, report: Report, out: Path) -> None:
 
 def analyse_whack_a_mole(data: StudyData, report: Report, out: Path) -> None:
     """Sequential unilateral crackdowns that follow the activity."""
-    from sim import studies_figures as sf
+    from sim.viz import study_figures as sf
 
     w = "whack_a_mole"
     seq = _crackdown_sequences(data, w)
@@ -309,7 +317,7 @@ def _crackdown_sequences(data: StudyData, scenario: str) -> str:
 
 def analyse_squeeze(data: StudyData, report: Report, out: Path) -> None:
     """Financial squeeze vs physical raids, and both."""
-    from sim import studies_figures as sf
+    from sim.viz import study_figures as sf
 
     b, r, f, both = "baseline", "mekong_crackdown", "financial_squeeze", "raids_and_squeeze"
     dw_f = data.paired_difference(b, f, "workers_end")
@@ -418,6 +426,7 @@ def run_all(argv: list[str] | None = None) -> Path:
     ap.add_argument("--skip-sensitivity", action="store_true",
                     help="do not rerun the sensitivity analysis; report its last results")
     args = ap.parse_args(argv)
+    _use_results_dir(args.results_dir)
     t0 = time.perf_counter()
     index = Report(
         title="scamsim: the canonical studies",
@@ -434,11 +443,11 @@ def run_all(argv: list[str] | None = None) -> Path:
         if figs:
             s.figures.append(figs[0])
         s.paragraphs.append(f"Full report: {study.name}/report.html")
-    folder = RESULTS / "sensitivity"
+    folder = results() / "sensitivity"
     if not args.skip_sensitivity:
         folder = run_sensitivity(args.quick, args.jobs)
     sensitivity_section(index, folder)  # with --skip-sensitivity: the last results, if any
-    path, _ = index.write(RESULTS)
+    path, _ = index.write(results())
     print(f"all studies: {path} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     return path
 
@@ -452,13 +461,22 @@ def parser(description: str) -> argparse.ArgumentParser:
     ap.add_argument("--replicates", type=int, default=None,
                     help=f"replicates per scenario (default {FULL_REPLICATES})")
     ap.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all)")
+    ap.add_argument("--results-dir", default=None,
+                    help="results root (default: $SCAMSIM_RESULTS_DIR, else ./results)")
     return ap
+
+
+def _use_results_dir(value: str | None) -> None:
+    global RESULTS
+    if value:
+        RESULTS = Path(value)
 
 
 def main(name: str, argv: list[str] | None = None) -> None:
     """Command line of one study."""
     study = STUDIES[name]
     args = parser(study.question).parse_args(argv)
+    _use_results_dir(args.results_dir)
     run_study(study, quick=args.quick, world=args.world, replicates=args.replicates,
               jobs=args.jobs)
 

@@ -31,60 +31,18 @@ import pyarrow.parquet as pq
 import yaml
 from scipy import stats
 
+from sim.identity import (
+    is_finished,
+    run_id,
+)
 from sim.results import atomic_write_bytes, atomic_write_text, package_version
 
-# Settings that do not change a run's numbers, so they do not enter its identity.
-NOT_IDENTITY = ("plot", "replicates", "sweep_name")
 # Summary entries that vary between identical runs (timing) or are not metrics.
 VOLATILE = ("wall_time_s",)
+# What the aggregate was built from (kept apart so sweep.json stays reproducible).
+INPUTS_STAMP = ".aggregate-inputs"
 AGGREGATE_FILES = ("runs.parquet", "timeseries.parquet", "summary.csv", "sweep.json")
 BOOTSTRAP_RESAMPLES = 2000
-
-
-def run_id(resolved: Mapping[str, Any]) -> str:
-    """Stable hash of a resolved run configuration (hex, 16 characters)."""
-    data = {k: v for k, v in resolved.items() if k not in NOT_IDENTITY}
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def run_dir_name(resolved: Mapping[str, Any]) -> str:
-    """Readable directory name of a run: scenario, world, seed and the run id."""
-    world = (resolved.get("world") or {}).get("name", "world")
-    scenario = (resolved.get("scenario") or {}).get("name", "custom")
-    return f"{scenario}-{world}-s{resolved['seed']}-{run_id(resolved)}"
-
-
-def replicate_seeds(base_seed: int, replicates: int) -> list[int]:
-    """``replicates`` seeds derived deterministically from ``base_seed``.
-
-    Uses NumPy's SeedSequence spawning, designed to give independent streams;
-    replicate 0 keeps the base seed so a one-replicate sweep equals a single run.
-    """
-    if replicates < 1:
-        raise ValueError("replicates must be at least 1")
-    children = np.random.SeedSequence(base_seed).spawn(replicates - 1)
-    return [int(base_seed)] + [int(c.generate_state(1, np.uint32)[0]) for c in children]
-
-
-def is_finished(directory: str | os.PathLike, expected_id: str | None = None) -> bool:
-    """Whether a run directory holds a complete run (summary.json is written last)."""
-    d = Path(directory)
-    summary = d / "summary.json"
-    if not summary.exists():
-        return False
-    if expected_id is None:
-        return True
-    try:
-        return json.loads(summary.read_text()).get("run_id") == expected_id
-    except (OSError, ValueError):
-        return False
-
-
-def remove_partial_files(directory: str | os.PathLike) -> None:
-    """Delete temporary files an interrupted write left behind."""
-    for tmp in Path(directory).glob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
 
 
 def find_runs(root: str | os.PathLike) -> list[Path]:
@@ -268,11 +226,48 @@ def _write_timeseries(run_dirs: list[Path], ids: Mapping[Path, str], path: Path)
     return rows
 
 
-def aggregate(root: str | os.PathLike, run_dirs: Iterable[Path] | None = None) -> dict[str, Any]:
-    """Write the aggregate of a sweep into ``root``; returns its provenance record."""
+def inputs_fingerprint(run_dirs: Iterable[Path], root: Path) -> str:
+    """Hash of which runs an aggregate is built from and of their files' sizes and times.
+
+    A finished run never changes its files, so the same fingerprint means the
+    aggregate on disk is still the aggregate of these runs.
+    """
+    h = hashlib.sha256()
+    for d in run_dirs:
+        h.update(_rel(d, root).encode())
+        for name in ("summary.json", "timeseries.parquet", "resolved_config.yaml"):
+            st = (d / name).stat()
+            h.update(f"{name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()[:16]
+
+
+def _current_record(root: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The sweep's record if its aggregate is complete and built from the same runs."""
+    if not all((root / f).exists() for f in AGGREGATE_FILES):
+        return None
+    try:
+        stamp = (root / INPUTS_STAMP).read_text().strip()
+        record = json.loads((root / "sweep.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return record if stamp == f"{package_version()} {fingerprint}" else None
+
+
+def aggregate(root: str | os.PathLike, run_dirs: Iterable[Path] | None = None, *,
+              force: bool = False) -> dict[str, Any]:
+    """Write the aggregate of a sweep into ``root``; returns its provenance record.
+
+    When the aggregate on disk was built from exactly these runs (same
+    fingerprint) it is kept as it is, unless ``force``.
+    """
     root = Path(root)
     dirs = sorted(Path(d) for d in run_dirs) if run_dirs is not None else find_runs(root)
     dirs = [d for d in dirs if is_finished(d)]
+    fingerprint = inputs_fingerprint(dirs, root) if dirs else ""
+    if not force and dirs:
+        record = _current_record(root, fingerprint)
+        if record is not None:
+            return {**record, "rebuilt": False}
     runs = runs_table(dirs, root)
     by_rel = {_rel(d, root): d for d in dirs}
     ordered = [by_rel[r] for r in runs["run_dir"]]
@@ -294,4 +289,6 @@ def aggregate(root: str | os.PathLike, run_dirs: Iterable[Path] | None = None) -
                       "method": "percentile"},
     }
     atomic_write_text(root / "sweep.json", json.dumps(record, indent=2) + "\n")
-    return record
+    # Written last: the aggregate above is complete and built from these runs.
+    atomic_write_text(root / INPUTS_STAMP, f"{package_version()} {fingerprint}\n")
+    return {**record, "rebuilt": True}

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sim.errors import ConfigError, check_month, check_value
-from sim.timeline import month_index
+from sim.core.errors import ConfigError, check_month, check_value
+from sim.core.timeline import month_index
 
 if TYPE_CHECKING:
-    from sim.model import ScamModel
+    from sim.core.model import ScamModel
 
 
 def _f(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "") -> Any:
@@ -81,8 +81,27 @@ class Intervention:
     def apply(self, model: ScamModel) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def displacement_targets(self) -> np.ndarray | None:
+        """Jurisdictions this lever cracks down on, for the displacement metrics (R of the WDQ).
+
+        None (the default) means the lever is not a crackdown: it sets the clock of
+        the before/after windows only when a scenario has no crackdown at all.
+        Call after the run (levers that choose their targets as they go know them then).
+        """
+        return None
+
+    def record(self) -> dict[str, Any]:
+        """What the run summary records of this lever: kind, label, timing and targets."""
+        return {
+            "kind": self.kind,
+            "label": self.describe(),
+            "start": self.start,
+            "duration_months": self.duration_months,
+            "targets": self.targets_spec(),
+        }
+
     def describe(self) -> str:
-        """Short human-readable description for plots and reports."""
+        """Short human-readable description for plots and reports (the figure label)."""
         if self.label:
             return self.label
         targets = self.targets_spec()
@@ -103,6 +122,10 @@ class Crackdown(Intervention):
     protection_cut: float = _f(
         0.5, 0.0, 1.0, "share of local protection overcome (political will, foreign pressure)"
     )
+
+    def displacement_targets(self) -> np.ndarray:
+        """The crackdown's targets."""
+        return self.target_idx
 
     def apply(self, model: ScamModel) -> None:
         """Add the pressure shock to the targets and override part of their protection."""
@@ -202,6 +225,10 @@ class FollowTheActivity(Intervention):
         """Forget the crackdowns chosen in a previous run."""
         self.current = []
         self.since = []
+
+    def displacement_targets(self) -> np.ndarray:
+        """The first jurisdiction it cracked down on (later ones follow the displacement)."""
+        return np.array(self.current[:1], dtype=np.int64)
 
     def on_start(self, model: ScamModel) -> None:
         """Nothing to log yet: each crackdown is logged when chosen."""

@@ -60,15 +60,15 @@ from mesa.visualization import solara_viz as _solara_viz
 from mesa.visualization.utils import force_update, update_counter
 from PIL import Image
 
-from sim import maps
 from sim.config import compose, validate
-from sim.interventions import Cooperation, Crackdown, Intervention
-from sim.model import ScamModel
-from sim.params import Params
-from sim.plots import PALETTE, REGION_ORDER, region_colours
+from sim.core.interventions import Cooperation, Crackdown, Intervention
+from sim.core.model import ScamModel
+from sim.core.params import Params
+from sim.core.timeline import month_label
+from sim.core.world import World
 from sim.runner import model_args
-from sim.timeline import month_label
-from sim.world import World
+from sim.viz import maps
+from sim.viz.style import PALETTE, REGION_ORDER, region_colours
 
 HUBS = ("MMR", "KHM", "LAO", "PHL")
 WORLDS = ("teaching", "world")

@@ -1,12 +1,13 @@
 """Figures of a sweep: conditions compared over replicates (matplotlib, no display needed).
 
 Inputs are the aggregate files of a sweep folder (``runs.parquet``,
-``timeseries.parquet``, ``summary.csv``; see :mod:`sim.sweep`) or the Sobol table of
-``experiments/sensitivity.py``. Drawing functions take DataFrames and either draw
-into an Axes they are given (and return it) or build and return a whole Figure.
-Figures they create carry the caption line of :mod:`sim.plots` (scenarios,
-replicates, scamsim version) and the style of :func:`style`; write them with
-:func:`save`.
+``timeseries.parquet``, ``summary.csv`` with its bootstrap CIs and ``sweep.json``,
+written by the analysis layer) or the Sobol table of ``experiments/sensitivity.py``:
+this module draws what it is given and computes no statistics of its own beyond
+the t-bands. Drawing functions either draw into an Axes they are given (and return
+it) or build and return a whole Figure. Figures they create carry the caption of
+:func:`sim.viz.style.caption` (scenarios, replicates, scamsim version) and the style
+of :func:`sim.viz.style.style`; write them with :func:`sim.viz.style.save_png`.
 
 Confidence bands of time series are Student-t 95% intervals of the mean over runs
 (replicates are independent seeds, and one band per month needs no resampling);
@@ -15,13 +16,11 @@ the forest plot uses the seeded percentile bootstrap of ``summary.csv``.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import textwrap
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,47 +36,32 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy import stats
 
-from sim.params import param_info
-from sim.plots import PALETTE, REGION_ORDER, region_colours
-from sim.results import atomic_write_bytes, package_version
-from sim.sweep import condition_columns, summary_table
+from sim.core.params import param_info
 
-DPI = 130
-CAPTION_GID = "scamsim-caption"
-CAPTION_COLOUR = "#555555"
-# Condition colours: the darker, well-separated colours of the palette first, so
-# that lines stay readable on white; pale cyan and sand only past six conditions.
-CONDITION_COLOURS = tuple(PALETTE[i] for i in (0, 6, 2, 4, 7, 8, 1, 3, 5))
+# CAPTION_COLOUR, CAPTION_GID, DPI, STYLE and save: the names the style had here
+# before it moved to sim.viz.style, kept for callers.
+from sim.viz.style import CAPTION_COLOUR as CAPTION_COLOUR
+from sim.viz.style import CAPTION_GID as CAPTION_GID
+from sim.viz.style import (
+    CONDITION_COLOURS,
+    PALETTE,
+    REGION_ORDER,
+    caption,
+    region_colours,
+    save_png,
+    style,
+    tidy,
+    version_text,
+)
+from sim.viz.style import DPI as DPI
+from sim.viz.style import STYLE as STYLE
+
 # Past nine conditions colours repeat, so the line style changes with each round.
 _LINESTYLES = ("-", "--", ":", "-.")
 # Conditions that are reference points go first, so they keep the first colour.
 _REFERENCE_FIRST = ("baseline", "no_enforcement")
 DEFAULT_HUBS = ("MMR", "KHM", "LAO", "PHL")
 BAND_NOTE = "bands: 95% t-interval over runs"
-
-STYLE: dict[str, Any] = {
-    "font.size": 9.5,
-    "axes.titlesize": 11,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
-    "axes.labelsize": 9.5,
-    "xtick.labelsize": 8.5,
-    "ytick.labelsize": 8.5,
-    "legend.fontsize": 8.5,
-    "legend.title_fontsize": 9,
-    "legend.frameon": False,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "grid.linewidth": 0.6,
-    "axes.axisbelow": True,
-    "axes.prop_cycle": matplotlib.cycler(color=list(CONDITION_COLOURS)),
-    "image.cmap": "cividis",
-    "figure.titlesize": 12.5,
-    "figure.titleweight": "bold",
-    "savefig.dpi": DPI,
-}
 
 # Axis labels (with units and how to read the sign) and display scale of metrics.
 METRICS: dict[str, tuple[str, float]] = {
@@ -103,56 +87,23 @@ SERIES_UNITS: dict[str, str] = {
 }
 _SCALE_WORDS = {1e3: "thousands", 1e6: "millions", 1e9: "billions"}
 
+# Panel titles of the outcome metrics (Sobol bars and other per-outcome panels).
+OUTCOME_TITLES: dict[str, str] = {
+    "new_jurisdictions_end": "spread: new host countries at the end",
+    "global_change": "global workforce change (12–24 months after)",
+    "wdq": "weighted displacement quotient (WDQ)",
+    "total_net_effect": "total net effect",
+    "local_change": "workforce change in the targets (12–24 months after)",
+    "workers_end": "workers at the end",
+}
+
 Where = Collection[str] | Callable[[pd.DataFrame], Any] | None
 Events = Sequence[tuple[Any, str]] | None
 
 
 # --------------------------------------------------------------------------- style
 
-
-@contextmanager
-def style() -> Iterator[None]:
-    """Context in which new figures get the common style (fonts, grid, spines)."""
-    with plt.rc_context(STYLE):
-        yield
-
-
-def tidy(ax: Axes) -> Axes:
-    """Apply the common style to an existing Axes (also one made outside :func:`style`)."""
-    # Set explicitly: ticks are created lazily, possibly after the rc context has closed.
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.tick_params(labelsize=STYLE["xtick.labelsize"])
-    ax.set_axisbelow(True)
-    return ax
-
-
-def caption(fig: Figure, text: str) -> None:
-    """Small grey caption line at the bottom right of ``fig`` (replaces an earlier one)."""
-    for t in list(fig.texts):
-        if t.get_gid() == CAPTION_GID:
-            t.remove()
-    # About 17 characters per inch at 7.5 pt: wrap rather than run off the left edge.
-    lines = textwrap.wrap(text, max(40, int(fig.get_figwidth() * 17)), break_on_hyphens=False)
-    fig.text(0.99, 0.005, "\n".join(lines), fontsize=7.5, color=CAPTION_COLOUR, ha="right",
-             va="bottom", gid=CAPTION_GID)
-    engine = fig.get_layout_engine()
-    if engine is not None and hasattr(engine, "set"):
-        # Keep the axes clear of the caption: reserve its height at the bottom.
-        share = min((0.08 + 0.13 * len(lines)) / fig.get_figheight(), 0.2)
-        engine.set(rect=(0, share, 1, 1 - share))
-
-
-def save(fig: Figure, path: str | os.PathLike) -> Path:
-    """Write ``fig`` as a PNG (dpi 130) atomically and close it."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format="png", dpi=DPI)
-    finally:
-        plt.close(fig)
-    atomic_write_bytes(out, buf.getvalue())
-    return out
+save = save_png
 
 
 def _new_figure(figsize: tuple[float, float], **kw: Any) -> tuple[Figure, Any]:
@@ -242,7 +193,7 @@ def _join(values: Sequence[str], limit: int = 6) -> str:
     return ", ".join(values[:limit]) + f" … (+{len(values) - limit})"
 
 
-def caption_text(data: pd.DataFrame, extra: str | None = None) -> str:
+def sweep_caption_text(data: pd.DataFrame, extra: str | None = None) -> str:
     """Caption line of a sweep: scenarios, world, replicates, months, scamsim version.
 
     ``data`` is ``runs`` (one row per run) or ``summary`` (one row per condition).
@@ -274,24 +225,41 @@ def caption_text(data: pd.DataFrame, extra: str | None = None) -> str:
         parts.append(extra)
     # The version that produced the data, when recorded; otherwise the installed one.
     versions = sorted(data["version"].dropna().astype(str).unique()) if "version" in data else []
-    version = _join(versions) if versions else package_version()
     revs = (sorted({str(v)[:10] for v in data["git_revision"].dropna()})
             if "git_revision" in data else [])
-    parts.append(f"scamsim {version}" + (f" ({_join(revs, 2)})" if revs else ""))
+    parts.append(version_text(_join(versions) if versions else None,
+                              _join(revs, 2) if revs else None))
     return " · ".join(parts)
+
+
+def lever_marks(levers: Sequence[Mapping[str, Any]] | None) -> list[tuple[pd.Timestamp, str]]:
+    """(start month, label) of each lever: a summary's ``levers`` or a scenario's ``events``.
+
+    The label is the lever's ``label``, else its ``kind``; levers without a start are left out.
+    """
+    out = []
+    for lever in levers or []:
+        if lever.get("start"):
+            when = pd.Timestamp(str(lever["start"])[:7] + "-01")
+            out.append((when, str(lever.get("label") or lever.get("kind", ""))))
+    return out
 
 
 def scenario_events(runs: pd.DataFrame, condition: str | None = None,
                     label_by: str = "cfg.scenario") -> list[tuple[pd.Timestamp, str]]:
-    """Distinct (start month, label) of the scenario events of the runs (or one condition)."""
-    if "cfg.scenario.events" not in runs.columns:
-        return []
+    """Distinct (start month, label) of the levers of the runs (or one condition).
+
+    Read from the runs' ``levers`` (the summaries' list) where recorded, else from
+    their scenario's events (``cfg.scenario.events``).
+    """
     sel = runs if condition is None else _select_condition(runs, condition, label_by)
     found: dict[tuple[pd.Timestamp, str], None] = {}
-    for text in sel["cfg.scenario.events"].dropna().unique():
-        for ev in json.loads(text) or []:
-            when = pd.Timestamp(str(ev.get("start", "")) + "-01")
-            found[(when, ev.get("label") or ev.get("kind", ""))] = None
+    for col in ("levers", "cfg.scenario.events"):
+        if col not in sel.columns or sel[col].isna().all():
+            continue
+        for text in sel[col].dropna().astype(str).unique():
+            found.update(dict.fromkeys(lever_marks(json.loads(text))))
+        break
     return sorted(found)
 
 
@@ -308,8 +276,11 @@ def merge_events(events: Sequence[tuple[Any, str]], max_labels: int = 3,
     return out
 
 
-def _mark_events(ax: Axes, events: Events, *, labels: bool = True) -> None:
-    """Dotted vertical lines at event dates, labels stacked at the top inside the axes."""
+def mark_events(ax: Axes, events: Events, *, labels: bool = True) -> None:
+    """Dotted vertical lines at event dates, labels stacked at the top inside the axes.
+
+    ``events`` are (date, label) pairs; the axes get headroom for the labels.
+    """
     seen: dict[pd.Timestamp, int] = {}
     events = list(events or [])
     for when, label in events:
@@ -437,14 +408,14 @@ def series_by_condition(
         _date_axis(ax)
         # Counts start at zero; a t-band dipping below it is cut rather than shown.
         ax.set_ylim(bottom=0.0 if (data["mean"] >= 0).all() else None)
-        _mark_events(ax, events, labels=event_labels)
+        mark_events(ax, events, labels=event_labels)
         if legend:
             name = label_source(runs, label_by).removeprefix("cfg.")
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0),
                       title=f"{name}\n(mean, 95% CI)", alignment="left")
         tidy(ax)
     if own:
-        caption(ax.figure, caption_text(runs, BAND_NOTE))
+        caption(ax.figure, sweep_caption_text(runs, BAND_NOTE))
     return ax
 
 
@@ -474,7 +445,7 @@ def hub_vs_rest(
     with style():
         fig.suptitle(title or f"{what}: starting hubs and the rest of the world", x=0.01,
                      ha="left")
-    caption(fig, caption_text(runs, BAND_NOTE))
+    caption(fig, sweep_caption_text(runs, BAND_NOTE))
     return fig
 
 
@@ -493,7 +464,7 @@ def regional_stacked(
     """Stacked areas of the mean (over runs) of ``value`` by region for one condition.
 
     ``condition`` is a condition of ``runs`` or its label. Regions keep the colours and
-    order of :mod:`sim.plots`; regions never active are left out.
+    order of :mod:`sim.viz.run_figures`; regions never active are left out.
     """
     own = ax is None
     if ax is None:
@@ -518,7 +489,7 @@ def regional_stacked(
                      f"{label}")
         _date_axis(ax)
         ax.grid(axis="x", visible=False)
-        _mark_events(ax, events)
+        mark_events(ax, events)
         # Legend top-down in the order the areas are stacked on screen.
         handles, names = ax.get_legend_handles_labels()
         ax.legend(handles[::-1], names[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0),
@@ -527,7 +498,7 @@ def regional_stacked(
     if own:
         extra = None if label_source(runs, label_by) != "condition" else str(
             sel["condition"].iloc[0])
-        caption(ax.figure, caption_text(sel, extra))
+        caption(ax.figure, sweep_caption_text(sel, extra))
     return ax
 
 
@@ -557,22 +528,33 @@ def forest_plot(
     fig: Figure | None = None,
     title: str | None = None,
     label_by: str = "cfg.scenario",
+    summarise: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> Figure:
     """Mean and 95% CI of each metric per condition (rows), one panel per metric.
 
-    Accepts ``summary.csv`` (``<metric>_mean``/``_ci_low``/``_ci_high``) or
-    ``runs.parquet``, summarised with the same seeded bootstrap as ``summary.csv``.
+    Draws ``summary.csv`` (``<metric>_mean``/``_ci_low``/``_ci_high``). Given
+    ``runs.parquet`` instead, ``summarise`` turns them into such a table (the
+    analysis layer's ``summary_table``, the seeded bootstrap of ``summary.csv``);
+    rows are then labelled like the other figures (by ``label_by``).
     """
     data = summary_or_runs
     if "run_id" in data.columns:
+        if summarise is None:
+            raise ValueError("forest_plot draws a summary table (summary.csv); to draw runs, "
+                             "pass summarise=sim.analysis.sweep.summary_table")
         labels_by_cond = (pd.Series(condition_labels(data, label_by).to_numpy(),
                                     index=data["condition"].astype(str).to_numpy())
                           .groupby(level=0).first())
-        summary = summary_table(data)
+        summary = summarise(data)
         summary["label"] = summary["condition"].astype(str).map(labels_by_cond)
     else:
         summary = data.copy()
-        summary["label"] = summary["condition"].astype(str).map(short_label)
+        # summary.csv has the condition settings without their "cfg." prefix.
+        col = label_by.removeprefix("cfg.")
+        if col in summary.columns and summary[col].astype(str).is_unique:
+            summary["label"] = summary[col].astype(str)
+        else:
+            summary["label"] = summary["condition"].astype(str).map(short_label)
     missing = [m for m in metrics if f"{m}_mean" not in summary.columns]
     if missing:
         raise ValueError(f"metrics not in the data: {', '.join(missing)}")
@@ -616,7 +598,7 @@ def forest_plot(
         axes[0].set_ylabel("condition")
         fig.suptitle(title or "Outcomes by condition (mean and 95% bootstrap CI)", x=0.01,
                      ha="left")
-    caption(fig, caption_text(data, "95% percentile bootstrap CI over runs"))
+    caption(fig, sweep_caption_text(data, "95% percentile bootstrap CI over runs"))
     return fig
 
 
@@ -695,7 +677,7 @@ def heatmap_2d(
         xs, ys = (c.removeprefix("cfg.").removeprefix("params.") for c in (x, y))
         ax.set_title(title or f"{name}: mean over replicates by {xs} and {ys}")
     if own:
-        caption(ax.figure, caption_text(runs))
+        caption(ax.figure, sweep_caption_text(runs))
     return ax
 
 
@@ -720,9 +702,7 @@ def sobol_bars(
     if "method" in df.columns:
         df = df[df["method"] == "sobol"]
     if output_labels is None:
-        from sim import sensitivity
-
-        output_labels = sensitivity.OUTPUT_LABELS
+        output_labels = OUTCOME_TITLES
     outs = list(outputs) if outputs is not None else list(dict.fromkeys(df["output"]))
     if fig is None:
         with style():
@@ -762,7 +742,7 @@ def sobol_bars(
         fig.legend([handles[i] for i in order], [labels[i] for i in order],
                    loc="outside right upper", ncols=1, frameon=False)
         fig.suptitle(title, x=0.01, ha="left")
-    caption(fig, caption_line or f"Sobol/Saltelli indices (SALib) · scamsim {package_version()}")
+    caption(fig, caption_line or f"Sobol/Saltelli indices (SALib) · {version_text()}")
     return fig
 
 
@@ -776,8 +756,24 @@ def load_sweep(directory: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame
             pd.read_csv(d / "summary.csv"))
 
 
-def _numeric_conditions(runs: pd.DataFrame) -> list[str]:
-    return [c for c in condition_columns(runs) if pd.api.types.is_numeric_dtype(runs[c])]
+def sweep_conditions(directory: str | os.PathLike, runs: pd.DataFrame) -> list[str]:
+    """The ``cfg.*`` columns that define the conditions of a sweep folder.
+
+    From ``sweep.json`` (``condition_columns``) where written, else from the keys of
+    the runs' condition labels ('raid_rate=0.2, exit_utility=3.0').
+    """
+    record = Path(directory) / "sweep.json"
+    if record.exists():
+        keys = json.loads(record.read_text()).get("condition_columns", [])
+    else:
+        first = str(runs["condition"].iloc[0]) if len(runs) and "condition" in runs else "all"
+        keys = [part.split("=", 1)[0] for part in first.split(", ") if "=" in part]
+    return [f"cfg.{k}" for k in keys if f"cfg.{k}" in runs.columns]
+
+
+def _numeric_conditions(directory: str | os.PathLike, runs: pd.DataFrame) -> list[str]:
+    return [c for c in sweep_conditions(directory, runs)
+            if pd.api.types.is_numeric_dtype(runs[c])]
 
 
 def _slug(text: str) -> str:
@@ -800,19 +796,19 @@ def sweep_figures(directory: str | os.PathLike, out: str | os.PathLike | None = 
     written = []
     ax = series_by_condition(ts, runs, events=events,
                              title="Scam-compound workforce, world total")
-    written.append(save(ax.figure, dest / "workers_by_condition.png"))
-    written.append(save(hub_vs_rest(ts, runs, hubs or DEFAULT_HUBS, events=events),
+    written.append(save_png(ax.figure, dest / "workers_by_condition.png"))
+    written.append(save_png(hub_vs_rest(ts, runs, hubs or DEFAULT_HUBS, events=events),
                         dest / "hubs_vs_rest.png"))
     order = condition_order(runs)
     for lab in order[:max_regional]:
         ax = regional_stacked(ts, runs, lab, events=scenario_events(runs, lab))
-        written.append(save(ax.figure, dest / f"regions_{_slug(lab)}.png"))
+        written.append(save_png(ax.figure, dest / f"regions_{_slug(lab)}.png"))
     metrics = [m for m in ("wdq", "total_net_effect", "global_change")
                if f"{m}_mean" in summary.columns and summary[f"{m}_mean"].notna().any()]
     if metrics:
-        written.append(save(forest_plot(summary, metrics), dest / "forest.png"))
-    grid = _numeric_conditions(runs)
+        written.append(save_png(forest_plot(summary, metrics), dest / "forest.png"))
+    grid = _numeric_conditions(directory, runs)
     if len(grid) == 2 and runs["wdq"].notna().any():
         ax = heatmap_2d(runs, x=grid[1], y=grid[0], value="wdq")
-        written.append(save(ax.figure, dest / "heatmap_wdq.png"))
+        written.append(save_png(ax.figure, dest / "heatmap_wdq.png"))
     return written

@@ -14,8 +14,8 @@ import numpy as np
 from mesa.discrete_space import Network
 from mesa.experimental.scenarios import Scenario
 
-from sim import choice, enforcement
-from sim.agents import (
+from sim.core import choice, enforcement
+from sim.core.agents import (
     EXPANSION,
     INITIAL,
     Compound,
@@ -23,19 +23,21 @@ from sim.agents import (
     compound_store,
     syndicate_store,
 )
-from sim.enforcement import PolicyState
-from sim.interventions import Intervention
-from sim.params import Params
-from sim.timeline import step_dates
-from sim.world import World
+from sim.core.enforcement import PolicyState
+from sim.core.interventions import Intervention
+from sim.core.params import Params
+from sim.core.series import SERIES
+from sim.core.settings import DEFAULTS
+from sim.core.timeline import step_dates
+from sim.core.world import World
 
 
 class ScamScenario(Scenario):
-    """Typed run settings (Mesa ``Scenario``); the model parameters live in :class:`Params`."""
+    """The model's run settings as a Mesa ``Scenario`` (declared in sim.core.settings)."""
 
-    steps: int = 120
-    start: str = "2023-01"
-    record_events: bool = True
+    steps: int = DEFAULTS["steps"]
+    start: str = DEFAULTS["start"]
+    record_events: bool = DEFAULTS["record_events"]
 
 
 class ScamModel(mesa.Model):
@@ -47,10 +49,10 @@ class ScamModel(mesa.Model):
         params: Params | None = None,
         interventions: Sequence[Intervention] = (),
         *,
-        steps: int = 120,
-        start: str = "2023-01",
+        steps: int = DEFAULTS["steps"],
+        start: str = DEFAULTS["start"],
         rng: int | None = None,
-        record_events: bool = True,
+        record_events: bool = DEFAULTS["record_events"],
     ) -> None:
         super().__init__(
             scenario=ScamScenario(rng=rng, steps=steps, start=start, record_events=record_events)
@@ -64,7 +66,7 @@ class ScamModel(mesa.Model):
         self.grid = Network(
             world.graph(), capacity=None, random=self.random, layout=world.positions()
         )
-        self.cells = [self.grid._cells[i] for i in range(n)]
+        self.cells = [self.grid[i] for i in range(n)]  # Network cells by node id
         self.victim_share = world.victim_shares(self.p.victim_distance_km)
         self.policy = PolicyState(n)
         self.pressure = self._resting_pressure()
@@ -96,15 +98,6 @@ class ScamModel(mesa.Model):
         self.interventions = list(interventions)
         for iv in self.interventions:
             iv.bind(self)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "compounds": "n_compounds",
-                "workers": "n_workers",
-                "syndicates": "n_syndicates",
-                "active_jurisdictions": "n_active",
-                "rescued_total": "n_rescued",
-            }
-        )
         self.collect()
 
     # --- set-up -------------------------------------------------------------------------
@@ -116,22 +109,12 @@ class ScamModel(mesa.Model):
 
     def _init_recorders(self, n: int) -> None:
         t = self.horizon + 1
-        self.rec = {
-            name: np.zeros((t, n), dtype=dtype)
-            for name, dtype in (
-                ("compounds", np.int64),
-                ("workers", np.int64),
-                ("revenue_usd", np.float64),
-                ("pressure", np.float64),
-                ("raids", np.int64),
-                ("rescued", np.int64),
-                ("victim_losses_usd", np.float64),
-            )
-        }
-        self._raids = np.zeros(n, dtype=np.int64)
-        self._rescued = np.zeros(n, dtype=np.int64)
-        self._revenue = np.zeros(n)
-        self._losses = np.zeros(n)
+        self.rec = {s.name: np.zeros((t, n), dtype=s.dtype) for s in SERIES}
+        # This month's flows per jurisdiction, read by the recorders (sim.core.series).
+        self.month_raids = np.zeros(n, dtype=np.int64)
+        self.month_rescued = np.zeros(n, dtype=np.int64)
+        self.month_revenue = np.zeros(n)
+        self.month_losses = np.zeros(n)
 
     def _populate(self) -> None:
         """Syndicates and compounds in the initial hubs only, at the configured sizes."""
@@ -320,8 +303,8 @@ class ScamModel(mesa.Model):
             self._margin = np.where(turnover > 0, (profit - laundering) / turnover, 0.0)
         payout = np.where(st.alive, p.payout_rate * np.maximum(st.capital, 0.0), 0.0)
         st.capital -= payout
-        self._revenue = np.bincount(j, weights=revenue, minlength=self.world.n)
-        self._losses = self._revenue @ self.victim_share
+        self.month_revenue = np.bincount(j, weights=revenue, minlength=self.world.n)
+        self.month_losses = self.month_revenue @ self.victim_share
         f = self.flows
         f["revenue"] += float(revenue.sum())
         f["frozen"] += float(frozen.sum())
@@ -376,8 +359,8 @@ class ScamModel(mesa.Model):
         )
         n, size = self.world.n, len(st.alive)
         cs.workers[c] -= out.rescued
-        self._raids = np.bincount(j[out.raided], minlength=n)
-        self._rescued = np.bincount(j, weights=out.rescued, minlength=n).astype(np.int64)
+        self.month_raids = np.bincount(j[out.raided], minlength=n)
+        self.month_rescued = np.bincount(j, weights=out.rescued, minlength=n).astype(np.int64)
         self.worker_flows["rescued"] += int(out.rescued.sum())
         # Each successful raid seizes a share of the owner's capital.
         wins = np.bincount(cs.owner[c][out.succeeded], minlength=size)
@@ -631,17 +614,10 @@ class ScamModel(mesa.Model):
         self.pressure = enforcement.adapt(self.pressure, target, p.pressure_adapt_rate)
 
     def collect(self) -> None:
-        """Record this month's state per jurisdiction and the model-level reporters."""
+        """Record this month's value of every declared series (sim.core.series)."""
         t = self.steps
-        r = self.rec
-        r["compounds"][t] = self.compounds_by_jurisdiction()
-        r["workers"][t] = self.workers_by_jurisdiction()
-        r["revenue_usd"][t] = self._revenue
-        r["pressure"][t] = self.pressure
-        r["raids"][t] = self._raids
-        r["rescued"][t] = self._rescued
-        r["victim_losses_usd"][t] = self._losses
-        self.datacollector.collect(self)
+        for s in SERIES:
+            self.rec[s.name][t] = s.read(self)
 
     # --- accounting (used by tests and the summary) --------------------------------------
 

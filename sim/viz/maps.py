@@ -2,26 +2,24 @@
 
 Country outlines and coastlines come from the ``basemap`` / ``basemap-data``
 packages, which ship them, so every map is drawn offline. Basemap is imported
-lazily: the model, the results and :mod:`sim.plots` do not need it.
+lazily: the model and the results do not need it.
 
 Typical use::
 
     import sim
-    from sim import maps
+    from sim.viz import maps, style
 
     res = sim.run("mekong_crackdown", world="world", seed=1)
     fig, ax = maps.map_figure()
     maps.world_map(ax, maps.activity_at(res.timeseries, "2027-01"), title="Workers, 2027-01")
-    maps.add_caption(fig, maps.caption_text(res.summary))
-    maps.save(fig, "workers_2027-01.png")
+    style.caption(fig, style.caption_text(res.summary))
+    style.save_png(fig, "workers_2027-01.png")
 """
 
 from __future__ import annotations
 
-import io
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -43,9 +41,21 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from PIL import Image
 
-from sim.plots import PALETTE, REGION_ORDER, _caption, region_colours
-from sim.results import _umask, atomic_write_bytes, package_version
-from sim.world import load_table
+from sim.core.world import load_table
+from sim.viz.style import (
+    CAPTION_COLOUR,
+    PALETTE,
+    REGION_ORDER,
+    region_colours,
+    save_animation,
+    save_png,
+)
+
+# caption_text, DPI, add_caption (caption) and save (save_png): the names the
+# style had here before it moved to sim.viz.style, kept for callers.
+from sim.viz.style import DPI as DPI
+from sim.viz.style import caption as add_caption
+from sim.viz.style import caption_text as caption_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -59,7 +69,7 @@ LAND = "#E6E3DC"
 BORDER = "#B3AEA6"
 COAST = "#8E8982"
 EDGE = "#333333"
-CAPTION_GREY = "#555555"
+CAPTION_GREY = CAPTION_COLOUR
 FLOW_COLOUR = PALETTE[7]  # Tol muted wine: dark, reads on land and ocean alike
 # Sequential, perceptually uniform and readable with colour-vision deficiency.
 PRESSURE_CMAP = "viridis"
@@ -73,7 +83,6 @@ REFERENCE_WIDTH_IN = 8.5
 MAX_FLOW_WIDTH = 6.0  # points, for the largest flow
 MIN_FLOW_WIDTH = 0.5  # thinner lines vanish once anti-aliased
 BUBBLE_ALPHA = 0.78
-DPI = 130
 
 Projection = Literal["robin", "moll", "kav7", "eck4", "hammer", "mbtfpq"]
 
@@ -86,7 +95,7 @@ def _basemap_class() -> type[Basemap]:
         from mpl_toolkits.basemap import Basemap
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "sim.maps needs basemap for country outlines: "
+            "sim.viz.maps needs basemap for country outlines: "
             "pip install 'basemap>=1.4,<3' 'basemap-data>=1.3,<3'"
         ) from exc
     return Basemap
@@ -242,60 +251,16 @@ def scaled_area(ax: Axes, base: float = MAX_AREA) -> float:
     return base * (width_in / REFERENCE_WIDTH_IN) ** 2
 
 
-# --- captions and figures ------------------------------------------------------------------
+# --- figures ------------------------------------------------------------------
 
 
-def caption_text(
-    summary: Mapping[str, Any] | None = None,
-    *,
-    scenario: str | None = None,
-    world: str | None = None,
-    seed: int | None = None,
-    replicates: int | None = None,
-) -> str:
-    """The grey caption line: scenario, replicates (if any) and the scamsim version."""
-    if summary is not None:
-        text = _caption(summary)
-        if replicates and replicates > 1:
-            text = text.replace(" · scamsim", f" · mean of {replicates} replicates · scamsim", 1)
-        return text
-    parts = []
-    if scenario:
-        parts.append(f"scenario {scenario}")
-    if world:
-        parts.append(f"world {world}")
-    if seed is not None:
-        parts.append(f"seed {seed}")
-    if replicates and replicates > 1:
-        parts.append(f"mean of {replicates} replicates")
-    parts.append(f"scamsim {package_version()}")
-    return " · ".join(parts)
-
-
-def add_caption(fig: Figure, text: str) -> Text:
-    """Small grey caption at the bottom right, below everything else."""
-    engine = fig.get_layout_engine()
-    if engine is not None and hasattr(engine, "set"):
-        # Keep ~0.3 inch free at the bottom so legends never run into the caption.
-        bottom = min(0.12, 0.3 / fig.get_figheight())
-        engine.set(rect=(0, bottom, 1, 1 - bottom))  # (left, bottom, width, height)
-    return fig.text(0.995, 0.006, text, fontsize=7.5, color=CAPTION_GREY, ha="right", va="bottom")
+save = save_png
 
 
 def map_figure(figsize: tuple[float, float] = (11.5, 5.6)) -> tuple[Figure, Axes]:
     """A figure with one map axes, with room for legends at the right (constrained layout)."""
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     return fig, ax
-
-
-def save(fig: Figure, path: str | os.PathLike) -> Path:
-    """Write ``fig`` as a PNG (dpi 130) atomically and close it."""
-    out = Path(path)
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=DPI, format="png")
-    plt.close(fig)
-    atomic_write_bytes(out, buf.getvalue())
-    return out
 
 
 # --- bubble map ----------------------------------------------------------------------------
@@ -986,16 +951,7 @@ def animate_gif(
         return [art.bubbles, label, sub, *drawn]
 
     anim = animation.FuncAnimation(fig, update, frames=steps, blit=False, repeat=False)
-    # The writer picks the format from the suffix, so the temporary name ends in .gif.
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".gif")
-    os.close(fd)
     try:
-        anim.save(tmp, writer=_PaletteGifWriter(fps=fps), dpi=dpi)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; results are not
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return save_animation(anim, out, _PaletteGifWriter(fps=fps), dpi=dpi)
     finally:
         plt.close(fig)
-    return out

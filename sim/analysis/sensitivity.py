@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.params import Params, param_info
+from sim.core.params import Params, param_info
 from sim.runner import run
 
 SCENARIO = "mekong_crackdown"

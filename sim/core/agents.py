@@ -18,7 +18,7 @@ from mesa.discrete_space import CellAgent
 if TYPE_CHECKING:
     from mesa.discrete_space import Cell
 
-    from sim.model import ScamModel
+    from sim.core.model import ScamModel
 
 # Why a compound was opened.
 INITIAL, RELOCATION, EXPANSION = 0, 1, 2

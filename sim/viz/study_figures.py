@@ -1,4 +1,4 @@
-"""Figures of the canonical studies (sim/studies.py), from sim.figures and sim.maps."""
+"""Figures of the canonical studies (sim.analysis.studies), from sim.viz.figures and maps."""
 
 from __future__ import annotations
 
@@ -7,16 +7,24 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sim import figures, maps
+from sim.viz import figures, maps
+from sim.viz.style import caption, caption_text, save_png
 
 if TYPE_CHECKING:
-    from sim.report import Report
-    from sim.studies import StudyData
+    from sim.analysis.report import Report
+    from sim.analysis.studies import StudyData
 
 
 def _one(data: StudyData, scenario: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     runs = data.runs[data.runs["cfg.scenario"] == scenario]
     return runs, data.timeseries[data.timeseries["run_id"].isin(runs["run_id"])]
+
+
+def _summary(data: StudyData, scenario: str | None = None) -> pd.DataFrame:
+    """The study's summary.csv rows (bootstrap CIs), all or one scenario's."""
+    if scenario is None or "scenario" not in data.summary.columns:
+        return data.summary
+    return data.summary[data.summary["scenario"].astype(str) == scenario]
 
 
 def _events(data: StudyData) -> list:
@@ -29,13 +37,13 @@ def comparison_figures(data: StudyData, report: Report, out: Path,
     s = report.section("Figures")
     ax = figures.series_by_condition(data.timeseries, data.runs, events=_events(data),
                                      title="Scam-compound workforce, world total")
-    s.figures.append((figures.save(ax.figure, out / "world_total.png"),
+    s.figures.append((save_png(ax.figure, out / "world_total.png"),
                       "World workforce per scenario: mean over replicates with 95% CI band"))
     fig = figures.hub_vs_rest(data.timeseries, data.runs, events=_events(data))
-    s.figures.append((figures.save(fig, out / "hubs_vs_rest.png"),
+    s.figures.append((save_png(fig, out / "hubs_vs_rest.png"),
                       "Starting hubs and the rest of the world, per scenario (95% CI bands)"))
-    fig = figures.forest_plot(data.runs, list(metrics))
-    s.figures.append((figures.save(fig, out / "forest.png"),
+    fig = figures.forest_plot(_summary(data), list(metrics))
+    s.figures.append((save_png(fig, out / "forest.png"),
                       "Mean and 95% bootstrap CI of the study's metrics per scenario"))
 
 
@@ -43,12 +51,12 @@ def displacement_figures(data: StudyData, report: Report, out: Path) -> None:
     """Hub vs rest, forest plot of WDQ and net effect, map of the new host countries."""
     s = report.section("Figures")
     fig = figures.hub_vs_rest(data.timeseries, data.runs, events=_events(data))
-    s.figures.append((figures.save(fig, out / "hubs_vs_rest.png"),
+    s.figures.append((save_png(fig, out / "hubs_vs_rest.png"),
                       "Starting hubs and the rest of the world, with and without the "
                       "crackdown (mean over replicates, 95% CI bands)"))
-    runs, _ = _one(data, "mekong_crackdown")
-    fig = figures.forest_plot(runs, ["wdq", "total_net_effect", "global_change"])
-    s.figures.append((figures.save(fig, out / "forest.png"),
+    fig = figures.forest_plot(_summary(data, "mekong_crackdown"),
+                              ["wdq", "total_net_effect", "global_change"])
+    s.figures.append((save_png(fig, out / "forest.png"),
                       "WDQ, total net effect and global change of the crackdown (95% CIs)"))
     s.figures.append((new_hosts_map(data, "mekong_crackdown", out / "new_hosts_map.png"),
                       "Countries that host compounds at the end but did not in 2023: mean "
@@ -56,7 +64,7 @@ def displacement_figures(data: StudyData, report: Report, out: Path) -> None:
     fig = figures.regional_stacked(data.timeseries, data.runs, "mekong_crackdown",
                                    events=figures.scenario_events(data.runs,
                                                                   "mekong_crackdown"))
-    s.figures.append((figures.save(fig.figure, out / "regions.png"),
+    s.figures.append((save_png(fig.figure, out / "regions.png"),
                       "Workforce by region after the crackdown (mean over replicates)"))
 
 
@@ -70,9 +78,9 @@ def new_hosts_map(data: StudyData, scenario: str, path: Path) -> Path:
     fig, ax = maps.map_figure()
     maps.world_map(ax, new, title=f"New host countries at the end: {len(new)} countries in at "
                    f"least one of {len(runs)} replicates (mean workers)")
-    maps.add_caption(fig, maps.caption_text(scenario=scenario, world=data.world,
+    caption(fig, caption_text(scenario=scenario, world=data.world,
                                             replicates=len(runs)))
-    return maps.save(fig, path)
+    return save_png(fig, path)
 
 
 def whack_a_mole_figures(data: StudyData, report: Report, out: Path) -> None:
@@ -87,7 +95,7 @@ def whack_a_mole_figures(data: StudyData, report: Report, out: Path) -> None:
     fig = maps.small_multiples(one, dates, scenario="whack_a_mole",
                                suptitle="The roots migrate: yearly crackdowns on the largest "
                                f"host (seed {int(seed_run['cfg.seed'])})")
-    s.figures.append((maps.save(fig, out / "maps_over_time.png"),
+    s.figures.append((save_png(fig, out / "maps_over_time.png"),
                       "Workers per country at six dates of one replicate (same bubble scale)"))
     ev = pd.read_parquet(data.folder / f"sweep-{data.world}" / seed_run["run_dir"]
                          / "events.parquet")
@@ -97,11 +105,11 @@ def whack_a_mole_figures(data: StudyData, report: Report, out: Path) -> None:
     fig, ax = maps.map_figure()
     maps.flow_map(ax, ev, start_step=25, title="Relocations from 2025-02 to the end "
                   f"(seed {int(seed_run['cfg.seed'])})")
-    maps.add_caption(fig, maps.caption_text(scenario="whack_a_mole", world=data.world,
+    caption(fig, caption_text(scenario="whack_a_mole", world=data.world,
                                             seed=int(seed_run["cfg.seed"])))
-    s.figures.append((maps.save(fig, out / "flows.png"),
+    s.figures.append((save_png(fig, out / "flows.png"),
                       "Where the compounds moved: great-circle arcs weighted by workers"))
     ax = figures.series_by_condition(data.timeseries, data.runs,
                                      title="Scam-compound workforce, world total")
-    s.figures.append((figures.save(ax.figure, out / "world_total.png"),
+    s.figures.append((save_png(ax.figure, out / "world_total.png"),
                       "World workforce with and without the crackdowns (95% CI bands)"))

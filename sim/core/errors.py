@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.timeline import parse_month
+from sim.core.timeline import parse_month
 
 
 class ConfigError(ValueError):

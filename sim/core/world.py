@@ -10,17 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from sim.choice import static_utility
-from sim.errors import ConfigError
+from sim.core.choice import static_utility
+from sim.core.errors import ConfigError
+from sim.resources import data_path
 
-DATA_DIR = Path(__file__).parent / "data"
 EARTH_RADIUS_KM = 6371.0088
 EAST_SE_ASIA = "East & South-East Asia"
 
@@ -37,7 +36,7 @@ DERIVED = (
 @cache
 def load_table(name: str = "world") -> pd.DataFrame:
     """The committed country table ``sim/data/<name>.csv`` (cached, do not mutate)."""
-    path = DATA_DIR / f"{name}.csv"
+    path = data_path(f"{name}.csv")
     if not path.exists():
         raise ConfigError("world.table", f"= {name!r}: no table {path.name} in the package")
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
@@ -171,7 +170,7 @@ class World:
                 raise ConfigError("targets", f"{spec!r}: N in 'vulnerable:N' must be a count")
             k = int(text)
             if params is None:
-                from sim.params import Params
+                from sim.core.params import Params
 
                 params = Params()
             score = self.attractiveness(params)

@@ -1,0 +1,1 @@
+"""Analysis: sweeps and aggregates, sensitivity, EMA Workbench, studies and reports."""

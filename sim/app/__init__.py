@@ -1,0 +1,1 @@
+"""The teaching demo in the browser (Mesa SolaraViz)."""

@@ -1,0 +1,1 @@
+"""Figures: one style, run and sweep figures, study figures and world maps (matplotlib)."""

@@ -1,10 +1,13 @@
 # scamsim: the two commands of the README's quick start, and a few helpers.
 #   make run    create .venv if needed, install, run the baseline scenario with a plot
 #   make test   create .venv if needed, install with test extras, run the test suite
+#   make app    create .venv if needed, install with the app extra, serve the teaching demo
 PYTHON ?= python3.12
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+BASE    = $(VENV)/.installed-base
+APP     = $(VENV)/.installed-app
 
 .PHONY: run app test test-slow lint bench sensitivity world clean
 
@@ -13,14 +16,25 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# make test: the package with every extra its tests use.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,ema,app]"
-	@touch $(STAMP)
+	@touch $(STAMP) $(BASE) $(APP)
 
-run: $(STAMP)
+# make run: the package alone.
+$(BASE): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(BASE)
+
+# make app: the package and the app extra only (a lighter install for a classroom).
+$(APP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[app]"
+	@touch $(APP) $(BASE)
+
+run: $(BASE)
 	$(BIN)/scamsim scenario=baseline world=world seed=1
 
-app: $(STAMP)
+app: $(APP)
 	$(BIN)/scamsim app
 
 test: $(STAMP)
@@ -38,7 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py
 
 sensitivity: $(STAMP)
-	$(BIN)/python experiments/sensitivity.py
+	$(BIN)/scamsim sensitivity
 
 world: $(STAMP)
 	@test -n "$(DATA)" || { echo "usage: make world DATA=path/to/raw/data"; exit 2; }

@@ -8,6 +8,7 @@
     scamsim plot results/runs/baseline/world/seed_1     (a run or a sweep folder)
     scamsim report results/sweeps/first                 (HTML + Markdown report)
     scamsim study displacement --quick                 (a canonical study; `studies`: all)
+    scamsim sensitivity --quick                        (Morris, then Sobol; SALib)
     scamsim params
     scamsim app                                         (the teaching demo in the browser)
 
@@ -481,6 +482,12 @@ def _study_command(args: list[str]) -> int:
     return 0
 
 
+def _sensitivity_command(args: list[str]) -> int:
+    from sim.analysis.sensitivity_study import main
+
+    return main(args)
+
+
 def _studies_command(args: list[str]) -> int:
     from sim.analysis.studies import run_all
 
@@ -508,7 +515,7 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     commands = {"plot": _plot_command, "aggregate": _aggregate_command,
                 "report": _report_command, "app": _app_command, "study": _study_command,
-                "studies": _studies_command}
+                "studies": _studies_command, "sensitivity": _sensitivity_command}
     if args and args[0] in commands:
         sys.exit(commands[args[0]](args[1:]))
     if args and args[0] == "params":

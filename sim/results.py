@@ -157,8 +157,69 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def summarize(model: ScamModel, spec: RunSpec, wall_time_s: float) -> dict[str, Any]:
-    """All metrics of the results contract for one run."""
+def control_workers(control: Any, model: ScamModel) -> np.ndarray | None:
+    """Workers per step × jurisdiction of a control run, aligned with ``model``'s world.
+
+    ``control`` is a :class:`RunResult` (its kept model or its time series), a long
+    time-series frame (columns ``step``, ``iso3``, ``workers``) or an array shaped
+    like ``model.rec["workers"]``; None gives None.
+    """
+    if control is None:
+        return None
+    shape = model.rec["workers"].shape
+    if isinstance(control, RunResult):
+        if control.model is not None:
+            control = control.model.rec["workers"]
+        else:
+            control = control.timeseries
+    if isinstance(control, pd.DataFrame):
+        wide = control.pivot_table(index="step", columns="iso3", values="workers", aggfunc="sum")
+        wide = wide.reindex(index=range(shape[0]), columns=model.world.iso3, fill_value=0)
+        control = wide.to_numpy(float)
+    arr = np.asarray(control, float)
+    if arr.shape != shape:
+        raise ValueError(f"control has shape {arr.shape}, the run {shape}")
+    return arr
+
+
+def workforce_by_source_frame(model: ScamModel) -> pd.DataFrame:
+    """Long table of the workforce by source country (nationality), one row per step × source.
+
+    Columns: ``step``, ``date``, ``iso3`` (source country), ``region``, ``workers`` (held in
+    compounds anywhere), ``recruited``, ``rescued``, ``released`` (this month's flows),
+    ``pool`` (recruitable persons left) and ``returned`` (persons back home after a
+    compound, not yet recruitable again). Nationality mixes are tracked per host as
+    fractions, so the values are persons with decimals (rounded to 0.01).
+    """
+    from sim.core.model import SOURCE_SERIES
+
+    t, n = model.rec["workers"].shape
+    w = model.world
+    frame: dict[str, Any] = {
+        "step": np.repeat(np.arange(t, dtype=np.int64), n),
+        "date": np.repeat(model.dates(), n),
+        "iso3": np.tile(w.iso3, t),
+        "region": np.tile(w.region, t),
+    }
+    for name in SOURCE_SERIES:
+        frame[name] = model.src_rec[name].reshape(-1).round(2)
+    return pd.DataFrame(frame)
+
+
+# Buffer of the buffered WDQ: jurisdictions within this distance of a target (km).
+BUFFER_KM = 1500.0
+
+
+def summarize(
+    model: ScamModel, spec: RunSpec, wall_time_s: float, control: Any = None
+) -> dict[str, Any]:
+    """All metrics of the results contract for one run.
+
+    ``control`` (optional): the same-seed run without the intervention (see
+    :func:`control_workers`). With it, ``wdq``, ``total_net_effect``, ``moved_share``
+    and ``removed_share`` are measured against the control run; the before/after
+    variants without control are always reported as ``*_no_control``.
+    """
     w = model.world
     workers = model.rec["workers"].astype(float)
     compounds = model.rec["compounds"].astype(float)
@@ -224,12 +285,56 @@ def summarize(model: ScamModel, spec: RunSpec, wall_time_s: float) -> dict[str, 
         recovery = metrics.recovery_time(total, t0, WINDOW)
         if len(targets):
             disp = metrics.displacement_summary(workers, targets, t0, None, WINDOW, LAG)
+    ctrl = control_workers(control, model)
+    out["displacement_control"] = "none" if ctrl is None else "control run"
+    out["wdq_no_control"] = disp["wdq"]
+    out["total_net_effect_no_control"] = disp["total_net_effect"]
+    split = {"moved_share": nan, "removed_share": nan}
+    split_nc = dict(split)
+    buffered = nan
+    if not math.isnan(disp["wdq"]) or not math.isnan(disp["total_net_effect"]):
+        split_nc = metrics.moved_removed(
+            disp.get("r_after", nan) - disp.get("r_before", nan),
+            disp.get("d_after", nan) - disp.get("d_before", nan),
+        )
+    if ctrl is not None and t0 is not None and 0 < t0 <= t_last and len(targets):
+        vs = metrics.displacement_vs_control(workers, ctrl, targets, t0, None, WINDOW, LAG)
+        near = (w.distance_km[targets] <= BUFFER_KM).any(axis=0)
+        near[targets] = False
+        if near.any():
+            buffered = metrics.displacement_vs_control(
+                workers, ctrl, targets, t0, near, WINDOW, LAG
+            )["wdq"]
+        disp = {"wdq": vs["wdq"], "total_net_effect": vs["total_net_effect"]}
+        split = metrics.moved_removed(vs["delta_r"], vs["delta_d"])
+        total_c = ctrl.sum(axis=1)
+        after = metrics.period_mean(total, t0 + LAG, WINDOW)
+        after_c = metrics.period_mean(total_c, t0 + LAG, WINDOW)
+        out["global_change_vs_control"] = metrics.relative_change(after_c, after)
+    elif ctrl is None:
+        split = split_nc
     out["wdq"] = disp["wdq"]
     out["total_net_effect"] = disp["total_net_effect"]
+    out["wdq_buffer"] = buffered
+    out["moved_share"] = split["moved_share"]
+    out["removed_share"] = split["removed_share"]
+    out["moved_share_no_control"] = split_nc["moved_share"]
+    out["removed_share_no_control"] = split_nc["removed_share"]
+    out.setdefault("global_change_vs_control", nan)
     out["local_change"] = change["local_change"] if len(targets) else nan
     out["global_change"] = change["global_change"]
     out["recovery_months"] = recovery
-    out["accounting"] = {"workers": dict(model.worker_flows), "money_usd": dict(model.flows)}
+    lab = model.labour
+    out["rescued_by_source"] = {
+        str(w.iso3[k]): round(float(lab.by_source["rescued"][k]), 2)
+        for k in np.argsort(-lab.by_source["rescued"])[:10] if lab.by_source["rescued"][k] > 0
+    }
+    out["accounting"] = {
+        "workers": dict(model.worker_flows),
+        "money_usd": dict(model.flows),
+        "labour_persons": {**lab.flows, "pool_end": float(lab.pool.sum()),
+                           "returned_end": float(lab.returned.sum())},
+    }
     return _clean(out)
 
 

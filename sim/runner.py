@@ -29,8 +29,15 @@ def build_model(spec: RunSpec) -> ScamModel:
     return ScamModel(**model_args(spec))
 
 
-def simulate(spec: RunSpec, progress: bool = False, keep_model: bool = False) -> RunResult:
-    """Run a validated spec to its horizon and collect the results contract."""
+def simulate(
+    spec: RunSpec, progress: bool = False, keep_model: bool = False, control: Any = None
+) -> RunResult:
+    """Run a validated spec to its horizon and collect the results contract.
+
+    ``control``: the same-seed run without the intervention (a RunResult, a long
+    time-series frame or a workers array), the counterfactual of the displacement
+    metrics (see ``sim.results.summarize``).
+    """
     t0 = time.perf_counter()
     model = build_model(spec)
     if progress:
@@ -44,7 +51,7 @@ def simulate(spec: RunSpec, progress: bool = False, keep_model: bool = False) ->
     else:
         model.run_for(spec.steps)
     wall = time.perf_counter() - t0
-    summary = {"run_id": run_id(spec.resolved), **summarize(model, spec, wall)}
+    summary = {"run_id": run_id(spec.resolved), **summarize(model, spec, wall, control)}
     return RunResult(
         timeseries=timeseries_frame(model),
         events=events_frame(model),
@@ -63,6 +70,7 @@ def run(
     events: list[dict[str, Any]] | None = None,
     progress: bool = False,
     keep_model: bool = False,
+    control: Any = None,
     **overrides: Any,
 ) -> RunResult:
     """Run one scenario and return its results; write them only if ``out_dir`` is given.
@@ -75,6 +83,9 @@ def run(
         events: replace the scenario's interventions (list of config entries).
         progress: show a progress bar.
         keep_model: keep the finished Mesa model on ``result.model``.
+        control: counterfactual of the displacement metrics: a scenario name (run with
+            the same world, seed and overrides, e.g. ``"baseline"``), a RunResult, a
+            long time-series frame or a workers array. None: before/after only.
         **overrides: parameters (``raid_rate=0.3``) or settings (``steps=60``).
 
     Raises:
@@ -84,7 +95,9 @@ def run(
     if events is not None:
         cfg["scenario"]["events"] = events
     spec = validate(cfg)
-    result = simulate(spec, progress=progress, keep_model=keep_model)
+    if isinstance(control, str):
+        control = run(control, world=world, seed=seed, keep_model=True, **overrides)
+    result = simulate(spec, progress=progress, keep_model=keep_model, control=control)
     if out_dir is not None:
         result.write(out_dir)
     return result

@@ -87,3 +87,33 @@ def test_every_scenario_is_documented(odd_text):
     assert scenarios, "no scenario configs found"
     missing = [name for name in scenarios if f"`{name}`" not in odd_text]
     assert not missing, f"scenarios not mentioned in docs/ODD.md: {missing}"
+
+
+def test_series_table_matches_the_declaration(odd_text):
+    from sim.core.series import SERIES
+
+    rows = {}
+    for line in _section(odd_text, 9).splitlines():
+        cells = _cells(line)
+        if len(cells) == 4 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = cells
+    assert list(rows) == [s.name for s in SERIES], "docs/ODD.md 9.1 series table is stale"
+    for s in SERIES:
+        _, dtype, unit, doc = rows[s.name]
+        assert (dtype, unit, doc) == (s.dtype.__name__, s.unit, s.doc), s.name
+
+
+def test_readme_layout_lists_every_module():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^## Layout$(.*?)(?=^## |\Z)", readme, re.M | re.S)
+    assert match, "README.md has no '## Layout' section"
+    layout = match.group(1)
+    package = ROOT / "sim"
+    missing = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package)
+        if rel.name == "__init__.py" and rel.parent != Path("."):
+            continue  # a layer's folder is listed by its name
+        if rel.name not in layout:
+            missing.append(rel.as_posix())
+    assert not missing, f"modules missing from README's layout: {missing}"

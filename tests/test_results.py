@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.results import RESULT_FILES, TIMESERIES_COLUMNS, atomic_write_text, read_run
+from sim.core.series import TIMESERIES_COLUMNS
+from sim.results import RESULT_FILES, atomic_write_text, read_run
 
 
 def test_timeseries_contract(crackdown_world):

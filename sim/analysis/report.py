@@ -153,7 +153,7 @@ KEY_METRICS = (
 def run_report(directory: str | os.PathLike) -> tuple[Path, Path]:
     """Report of one run folder: its figure, its metrics and its settings."""
     from sim.results import read_run
-    from sim.viz.run_figures import plot_run
+    from sim.viz.run_figures import FIGURE_CAPTIONS, plot_run
 
     d = Path(directory)
     result = read_run(d)
@@ -164,7 +164,7 @@ def run_report(directory: str | os.PathLike) -> tuple[Path, Path]:
     )
     sec = rep.section("Activity")
     for fig in plot_run(d):
-        sec.figures.append((fig, "Workers by region, starting hubs and rest of the world"))
+        sec.figures.append((fig, FIGURE_CAPTIONS.get(fig.name, fig.stem)))
     rows = [{"metric": k, "value": s.get(k)} for k in KEY_METRICS if k in s]
     rows.append({"metric": "new regions", "value": ", ".join(s.get("new_regions", []))})
     rep.section("Metrics").tables.append((pd.DataFrame(rows), "summary.json (selection)"))

@@ -384,15 +384,14 @@ STUDIES: dict[str, Study] = {
 
 
 def run_sensitivity(quick: bool, jobs: int | None) -> Path:
-    """The sensitivity analysis of experiments/sensitivity.py, into results/sensitivity."""
-    script = Path(__file__).parents[1] / "experiments" / "sensitivity.py"
-    cmd = [sys.executable, str(script), "--out", str(RESULTS / "sensitivity")]
-    if quick:
-        cmd.append("--quick")
-    if jobs:
-        cmd += ["--jobs", str(jobs)]
-    subprocess.run(cmd, check=True)
-    return RESULTS / "sensitivity"
+    """The sensitivity analysis (sim.analysis.sensitivity_study), into <results>/sensitivity."""
+    from sim.analysis import sensitivity_study
+
+    out = results() / "sensitivity"
+    argv = ["--out", str(out)] + (["--quick"] if quick else []) + (
+        ["--jobs", str(jobs)] if jobs else [])
+    sensitivity_study.main(argv)
+    return out
 
 
 def sensitivity_section(report: Report, folder: Path) -> None:
@@ -400,7 +399,7 @@ def sensitivity_section(report: Report, folder: Path) -> None:
     s = report.section("Sensitivity analysis (SALib: Morris, then Sobol)")
     sobol = folder / "sobol.csv"
     if not sobol.exists():
-        s.paragraphs.append("No sensitivity results found; run experiments/sensitivity.py.")
+        s.paragraphs.append("No sensitivity results found; run `scamsim sensitivity`.")
         return
     df = pd.read_csv(sobol)
     st = df[df["index"] == "ST"].sort_values("value", ascending=False)

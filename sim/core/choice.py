@@ -38,6 +38,7 @@ class Landscape:
     pressure: np.ndarray  # current enforcement pressure (n,)
     compounds: np.ndarray  # compounds hosted now (n,)
     distance_km: np.ndarray  # (n, n)
+    labour: np.ndarray | None = None  # log recruitment-cost index (n,); None = no labour term
 
 
 def utilities(
@@ -54,6 +55,7 @@ def utilities(
     tie_discount: float,
     exit_utility: float,
     exclude_origin: bool,
+    beta_labour: float = 0.0,
 ) -> np.ndarray:
     """Utility of every destination (and the outside option) for every mover.
 
@@ -63,6 +65,8 @@ def utilities(
         risk: (M, n) perceived raid risk of each mover's syndicate.
         tie_weight: (M,) the syndicate's affinity for partner groups.
         exclude_origin: forced movers cannot stay where they are.
+        beta_labour: weight of the destination's log recruitment-cost index (scarce or
+            costly labour repels; exhausted pools everywhere make giving up likelier).
 
     Returns:
         (M, n + 1) utilities; excluded options are ``-inf``.
@@ -79,6 +83,8 @@ def utilities(
         - beta_risk * risk
         - move_cost
     )
+    if land.labour is not None and beta_labour:
+        u[:, :-1] -= beta_labour * land.labour[None, :]
     u[:, -1] = exit_utility
     if exclude_origin:
         u[np.arange(m), origin] = -np.inf

@@ -1,10 +1,14 @@
-"""Enforcement agencies as a vectorised process: raids and pressure adaptation.
+"""Enforcement agencies as a vectorised process: raid budgets, raids and pressure adaptation.
 
-One agency per jurisdiction. Its resting pressure grows with capacity; it reacts
-to the activity it observes (with a detection lag) up to what its capacity and
-the local protection allow; scenario shocks come on top. Raids fall on
-compounds with a probability proportional to pressure and fail with a
-probability proportional to protection.
+One agency per jurisdiction. Its pressure (the share of its means it mobilises)
+rests at a level growing with capacity; it reacts to the activity it observes
+(with a detection lag) up to what its capacity and the local protection allow, and
+to the political pressure of the states whose citizens its compounds defraud;
+scenario shocks come on top. Its raids are a monthly budget, growing with capacity
+and spent at the rate of the pressure, spread over the compounds it has seen: many
+compounds dilute it (congestion), and compounds that arrived within the detection
+lag are not seen yet. A raid fails with a probability growing with protection; a
+successful one frees part of the workforce and may close the compound.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ class PolicyState:
     laundering_extra: float = 0.0
     revenue_frozen: float = 0.0
     squeeze_targets: np.ndarray | None = None
+    pool_factor: np.ndarray = field(init=False)  # awareness campaigns: share of a pool left
+    friction: np.ndarray | None = None  # visa tightening: travel friction (None = the world's)
 
     def __post_init__(self) -> None:
         self.capacity_gain = np.zeros(self.n)
@@ -45,6 +51,8 @@ class PolicyState:
         self.laundering_extra = 0.0
         self.revenue_frozen = 0.0
         self.squeeze_targets = None
+        self.pool_factor = np.ones(self.n)
+        self.friction = None
 
 
 @dataclass(frozen=True)
@@ -54,37 +62,94 @@ class RaidOutcome:
     raided: np.ndarray  # bool
     succeeded: np.ndarray  # bool
     rescued: np.ndarray  # int workers freed
+    closed: np.ndarray  # bool: a successful raid shut the compound
+
+
+def raid_budget(
+    capacity: np.ndarray, *, raid_budget: float, raid_budget_floor: float
+) -> np.ndarray:
+    """Raids a month each agency can mount at pressure 1: ``raid_budget × (κ + floor)``."""
+    return raid_budget * (capacity + raid_budget_floor)
+
+
+def raid_probability(
+    pressure: np.ndarray,
+    budget: np.ndarray,
+    seen: np.ndarray,
+    visible: np.ndarray,
+    anticipated: np.ndarray,
+    *,
+    raid_rate: float,
+) -> np.ndarray:
+    """Monthly raid probability of every compound (all arrays gathered per compound).
+
+    ``p = visible × clip(P × min(raid_rate, B / N_seen) + anticipated, 0, 1)``: the
+    agency spends ``B × P`` raids over the ``N_seen`` compounds it saw a detection lag
+    ago, at most ``raid_rate × P`` per compound; compounds it does not see yet are not
+    raided, except that shared intelligence reveals (and anticipates) new arrivals.
+    """
+    per = np.minimum(raid_rate, budget / np.maximum(seen, 1.0))
+    p = np.clip(pressure * per + anticipated, 0.0, 1.0)
+    return np.where(visible | (anticipated > 0), p, 0.0)
 
 
 def raid(
     workers: np.ndarray,
-    pressure: np.ndarray,
+    p_raid: np.ndarray,
     protection: np.ndarray,
-    newly_arrived: np.ndarray,
-    intel: np.ndarray,
-    capacity: np.ndarray,
+    pressure: np.ndarray,
     rng: np.random.Generator,
     *,
-    raid_rate: float,
     protection_effect: float,
     raid_shrink: float,
-    intel_boost: float,
+    raid_close_rate: float,
 ) -> RaidOutcome:
-    """Draw this month's raids on compounds.
+    """Draw this month's raids on compounds with the given raid probabilities.
 
-    ``pressure``, ``protection``, ``intel`` and ``capacity`` are gathered per compound.
-    Where intelligence is shared, agencies expect arriving compounds: a newly
-    arrived one faces extra raids in proportion to the local capacity, even
-    where routine pressure is low.
+    A raid fails with probability ``protection × protection_effect``; a successful
+    one frees ``Binomial(w, raid_shrink)`` workers and closes the compound with
+    probability ``clip(raid_close_rate × freed / w × (1 + pressure), 0, 1)``.
     """
-    anticipated = intel_boost * capacity * (intel & newly_arrived)
-    p_raid = raid_rate * (pressure + anticipated)
-    raided = rng.random(len(workers)) < np.clip(p_raid, 0.0, 1.0)
-    fails = rng.random(len(workers)) < np.clip(protection * protection_effect, 0.0, 1.0)
+    m = len(workers)
+    u = rng.random((3, m))
+    raided = u[0] < p_raid
+    fails = u[1] < np.clip(protection * protection_effect, 0.0, 1.0)
     succeeded = raided & ~fails
-    rescued = np.zeros(len(workers), dtype=np.int64)
-    rescued[succeeded] = rng.binomial(workers[succeeded], raid_shrink)
-    return RaidOutcome(raided, succeeded, rescued)
+    rescued = np.zeros(m, dtype=np.int64)
+    if succeeded.any():
+        rescued[succeeded] = rng.binomial(workers[succeeded], raid_shrink)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(workers > 0, rescued / np.maximum(workers, 1), 0.0)
+    p_close = np.clip(raid_close_rate * share * (1.0 + pressure), 0.0, 1.0)
+    closed = succeeded & (u[2] < p_close)
+    return RaidOutcome(raided, succeeded, rescued, closed)
+
+
+def political_weights(
+    victim_share: np.ndarray, weight: np.ndarray, cooperation: np.ndarray
+) -> np.ndarray:
+    """``g_h = Σ_{k≠h} V_hk × weight_k × cooperation_k``: foreign pressure per US$ of revenue."""
+    w = victim_share * (weight * cooperation)[None, :]
+    return w.sum(axis=1) - np.diag(w)
+
+
+def political_reaction(
+    stock: np.ndarray,
+    protection: np.ndarray,
+    *,
+    political_gain: float,
+    political_scale_usd: float,
+    political_steepness: float,
+    protection_effect: float,
+) -> np.ndarray:
+    """Pressure a host adds under foreign political pressure (a Hill switch).
+
+    ``gain × (1 − π × protection_effect) × S^h / (S^h + scale^h)`` with ``S`` the
+    accumulated weighted foreign losses: little below the scale, a crackdown above.
+    """
+    x = np.maximum(stock, 0.0) / political_scale_usd
+    xh = x**political_steepness
+    return political_gain * (1.0 - protection * protection_effect) * xh / (1.0 + xh)
 
 
 def target_pressure(
@@ -92,6 +157,7 @@ def target_pressure(
     capacity: np.ndarray,
     protection: np.ndarray,
     shock: np.ndarray,
+    political: np.ndarray | float = 0.0,
     *,
     baseline_pressure: float,
     capacity_pressure: float,
@@ -103,7 +169,7 @@ def target_pressure(
     rest = baseline_pressure + capacity_pressure * capacity
     willing = capacity * (1.0 - protection * protection_effect)
     reaction = response_gain * willing * (1.0 - np.exp(-observed_workers / response_scale_workers))
-    return np.clip(rest + reaction + shock, 0.0, 1.0)
+    return np.clip(rest + reaction + political + shock, 0.0, 1.0)
 
 
 def adapt(pressure: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:

@@ -248,6 +248,70 @@ class FollowTheActivity(Intervention):
                 cut[j] = max(cut[j], self.protection_cut)
 
 
+@dataclass
+class AwarenessCampaign(Intervention):
+    """Awareness and exit controls in source countries: fewer people can be lured away."""
+
+    kind: ClassVar[str] = "awareness_campaign"
+    targets: list[str] = _f([], doc="source countries: ISO3 codes or group names")
+    reach: float = _f(0.5, 0.0, 1.0, "share of the recruitable pool the campaign protects")
+
+    def displacement_targets(self) -> None:
+        """Not a crackdown: it acts on source countries, not on hosts."""
+        return None
+
+    def describe(self) -> str:
+        """Figure label: the sources and the reach."""
+        if self.label:
+            return self.label
+        return f"awareness campaign {','.join(self.targets_spec()[:4])} (reach {self.reach:g})"
+
+    def apply(self, model: ScamModel) -> None:
+        """Shrink the target sources' recruitable pools while active."""
+        model.policy.pool_factor[self.target_idx] *= 1.0 - self.reach
+
+
+@dataclass
+class VisaTightening(Intervention):
+    """Visa requirements between chosen countries: travel friction from sources to hosts rises."""
+
+    kind: ClassVar[str] = "visa_tightening"
+    targets: list[str] = _f([], doc="source countries whose nationals need a visa")
+    hosts: list[str] = _f([], doc="destination countries imposing it (empty: all)")
+    friction: float = _f(1.0, 0.0, 1.0, "travel friction set at least to this (1 = visa required)")
+
+    host_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, int), init=False, repr=False)
+
+    def bind(self, model: ScamModel) -> None:
+        """Resolve the sources (targets) and the hosts against the model's world."""
+        super().bind(model)
+        specs = self.hosts or ["all"]
+        self.host_idx = model.world.resolve(specs, model.p)
+
+    def displacement_targets(self) -> None:
+        """Not a crackdown: it changes where workers can be brought from."""
+        return None
+
+    def describe(self) -> str:
+        """Figure label: who needs a visa where."""
+        if self.label:
+            return self.label
+        hosts = ",".join(self.hosts[:4]) or "all"
+        return f"visa tightening {','.join(self.targets_spec()[:4])} -> {hosts}"
+
+    def record(self) -> dict[str, Any]:
+        """Also record the hosts."""
+        return {**super().record(), "hosts": list(self.hosts)}
+
+    def apply(self, model: ScamModel) -> None:
+        """Raise the friction of the (source, host) pairs to at least ``friction``."""
+        pol = model.policy
+        if pol.friction is None:
+            pol.friction = np.array(model.world.travel_friction, float, copy=True)
+        block = np.ix_(self.target_idx, self.host_idx)
+        pol.friction[block] = np.maximum(pol.friction[block], self.friction)
+
+
 REGISTRY: dict[str, type[Intervention]] = {
     cls.kind: cls
     for cls in (
@@ -257,6 +321,8 @@ REGISTRY: dict[str, type[Intervention]] = {
         CapacityBuilding,
         FinancialSqueeze,
         FollowTheActivity,
+        AwarenessCampaign,
+        VisaTightening,
     )
 }
 

@@ -21,10 +21,12 @@ __all__ = [
     "active_jurisdictions",
     "counts_by_region",
     "displacement_summary",
+    "displacement_vs_control",
     "evenness",
     "ever_active_new",
     "global_local_change",
     "hhi",
+    "moved_removed",
     "new_jurisdictions",
     "period_mean",
     "recovery_time",
@@ -388,3 +390,82 @@ def displacement_summary(
         "c_before": c_b,
         "c_after": c_a,
     }
+
+
+# ---------------------------------------------------------------------------
+# Displacement against a control run (same seed, no intervention)
+# ---------------------------------------------------------------------------
+
+
+def _group_means(
+    activity: np.ndarray, mask: np.ndarray, t0: int, window: int, lag: int
+) -> tuple[float, float]:
+    series = activity[:, mask].sum(axis=1)
+    return period_mean(series, t0 - window, window), period_mean(series, t0 + lag, window)
+
+
+def displacement_vs_control(
+    activity: ArrayLike,
+    control_activity: ArrayLike,
+    targets: ArrayLike,
+    t0: int,
+    buffer: ArrayLike | None = None,
+    window: int = 12,
+    lag: int = 12,
+) -> dict[str, float]:
+    """WDQ and total net effect with a control *run* as the counterfactual of every area.
+
+    ``control_activity`` is the same world without the intervention (e.g. the
+    ``baseline`` scenario with the same seed), shaped like ``activity``. Each area's
+    change is measured against its own change in the control run
+    (difference in differences), which removes the trend a before/after comparison
+    would mistake for displacement:
+
+        ΔR = (R_a − R_b) − (R^c_a − R^c_b),   ΔD = (D_a − D_b) − (D^c_a − D^c_b)
+        WDQ = ΔD / ΔR,   TNE = −(ΔR + ΔD)
+
+    R = ``targets``; D = ``buffer`` (bool mask or indices, e.g. neighbours) or, if
+    None, every jurisdiction outside R. Windows as in :func:`displacement_summary`.
+    WDQ is NaN when ΔR is 0 (or undefined windows). With common random numbers the
+    before-means of the two runs are equal and ``WDQ = (D_a − D^c_a) / (R_a − R^c_a)``.
+    Example: R 100→40 (control 100→110), D 200→290 (control 200→230):
+    ΔR = −60 − 10 = −70, ΔD = 90 − 30 = 60, WDQ = −6/7, TNE = 10.
+
+    Returns ``{"wdq", "total_net_effect", "delta_r", "delta_d"}``.
+    """
+    a, c = _as_float(activity), _as_float(control_activity)
+    if a.ndim != 2 or a.shape != c.shape:
+        raise ValueError(f"activity {a.shape} and control {c.shape} must be equal 2-D shapes")
+    n = a.shape[1]
+    r_mask = _as_mask(targets, n, "targets")
+    d_mask = ~r_mask if buffer is None else _as_mask(buffer, n, "buffer") & ~r_mask
+    rb, ra = _group_means(a, r_mask, t0, window, lag)
+    db, da = _group_means(a, d_mask, t0, window, lag)
+    crb, cra = _group_means(c, r_mask, t0, window, lag)
+    cdb, cda = _group_means(c, d_mask, t0, window, lag)
+    delta_r = (ra - rb) - (cra - crb)
+    delta_d = (da - db) - (cda - cdb)
+    ratio = float("nan") if (delta_r == 0 or np.isnan(delta_r)) else delta_d / delta_r
+    return {
+        "wdq": ratio,
+        "total_net_effect": -(delta_r + delta_d),
+        "delta_r": delta_r,
+        "delta_d": delta_d,
+    }
+
+
+def moved_removed(delta_r: float, delta_d: float) -> dict[str, float]:
+    """Of the workforce that left the targets, the share that reappeared elsewhere.
+
+    ``lost = −ΔR`` (workers the targets lost, against the control or before/after) and
+    ``gained = ΔD`` (workers the rest of the world gained over the same windows):
+    ``moved_share = clip(gained / lost, 0, 1)``, ``removed_share = 1 − moved_share``.
+    Both NaN unless the targets lost workers (``lost > 0``). With the default windows
+    (the 12 months before ``t0`` against months 12–24 after it) this is what
+    reappears elsewhere within 24 months. Example: lost 70, gained 60 → 6/7 moved.
+    """
+    lost, gained = -float(delta_r), float(delta_d)
+    if not lost > 0 or np.isnan(gained):
+        return {"moved_share": float("nan"), "removed_share": float("nan")}
+    moved = min(max(gained / lost, 0.0), 1.0)
+    return {"moved_share": moved, "removed_share": 1.0 - moved}

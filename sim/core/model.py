@@ -2,6 +2,13 @@
 
 One step is one month, in the order of docs/ODD.md ("Process overview"):
 operate, enforce, learn, decide, regenerate, recruit, adapt, collect.
+
+Random numbers: the model's seeded generator (``self.rng``) draws the initial
+state; three generators spawned from the same seed (``numpy.random.SeedSequence``)
+serve the raids, the movement decisions (relocation, choice, expansion, splits)
+and recruitment (attrition, sizes of new sites). Paired scenarios with the same
+seed thus share each stream: a lever that changes, say, how many compounds move
+does not shift the raid draws of the other compounds' months before it acts.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import numpy as np
 from mesa.discrete_space import Network
 from mesa.experimental.scenarios import Scenario
 
-from sim.core import choice, enforcement
+from sim.core import choice, enforcement, labour
 from sim.core.agents import (
     EXPANSION,
     INITIAL,
@@ -30,6 +37,12 @@ from sim.core.series import SERIES
 from sim.core.settings import DEFAULTS
 from sim.core.timeline import step_dates
 from sim.core.world import World
+
+
+# Recorded per source country (nationality) and step: workers held abroad, this
+# month's recruits, rescued and released workers, the recruitable pool and the stock
+# of returned workers (persons; nationality mixes are fractional).
+SOURCE_SERIES = ("workers", "recruited", "rescued", "released", "pool", "returned")
 
 
 class ScamScenario(Scenario):
@@ -68,6 +81,19 @@ class ScamModel(mesa.Model):
         )
         self.cells = [self.grid[i] for i in range(n)]  # Network cells by node id
         self.victim_share = world.victim_shares(self.p.victim_distance_km)
+        base = (
+            np.random.SeedSequence(int(rng)) if isinstance(rng, int | np.integer)
+            else np.random.SeedSequence(int(self.rng.integers(2**63)))
+        )
+        self.rng_raids, self.rng_move, self.rng_recruit = (
+            np.random.default_rng(s) for s in base.spawn(3)
+        )
+        self.labour = labour.Labour(self)
+        # Foreign political pressure per US$ of a host's revenue (victim weight × cooperation).
+        self.political_weight = enforcement.political_weights(
+            self.victim_share, labour.victim_weight(world), world.cooperation
+        )
+        self.political_stock = np.zeros(n)
         self.policy = PolicyState(n)
         self.pressure = self._resting_pressure()
         self.compounds = compound_store(1024)
@@ -93,6 +119,8 @@ class ScamModel(mesa.Model):
             )
         }
         self.worker_flows = {k: 0 for k in ("recruited", "rescued", "released")}
+        self._friction_used = self.labour.friction
+        self._land_labour: np.ndarray | None = None
         self._init_recorders(n)
         self._populate()
         self.interventions = list(interventions)
@@ -115,6 +143,8 @@ class ScamModel(mesa.Model):
         self.month_rescued = np.zeros(n, dtype=np.int64)
         self.month_revenue = np.zeros(n)
         self.month_losses = np.zeros(n)
+        # By source country (nationality of the workers), one row per step.
+        self.src_rec = {k: np.zeros((t, n)) for k in SOURCE_SERIES}
 
     def _populate(self) -> None:
         """Syndicates and compounds in the initial hubs only, at the configured sizes."""
@@ -142,10 +172,8 @@ class ScamModel(mesa.Model):
                 rng.choice(local if len(local) else synd_slots, k),
                 rng.choice(synd_slots, k),
             )
-            # Start at the recruitment/attrition balance, so the configured workforce is
-            # a steady state rather than a full house that drains in the first year.
-            slack = 1.0 + p.attrition_rate / max(p.recruit_rate, 1e-9)
-            targets = np.round(sizes * slack).astype(np.int64)
+            # Site capacity: the size the compound refills to after a month's attrition.
+            targets = np.round(sizes / max(1.0 - p.attrition_rate, 1e-9)).astype(np.int64)
             self._open_compounds(int(h), owners, sizes, INITIAL, targets)
         # Starting capital: a few months of each syndicate's expected profit.
         c = self.compounds.live()
@@ -161,6 +189,7 @@ class ScamModel(mesa.Model):
         )
         self.flows["initial_capital"] = float(st.capital[synd_slots].sum())
         self.worker_flows["initial"] = int(self.compounds.workers[c].sum())
+        self.labour.seed_workforce(self.workers_by_jurisdiction().astype(float))
 
     def _open_compounds(
         self, j: int, owners: np.ndarray, workers: np.ndarray, origin: int, targets: np.ndarray
@@ -187,7 +216,7 @@ class ScamModel(mesa.Model):
 
     def _size_draw(self) -> float:
         s = self.p.compound_size_sigma
-        return float(self.rng.lognormal(-0.5 * s * s, s))
+        return float(self.rng_recruit.lognormal(-0.5 * s * s, s))
 
     # --- small helpers ------------------------------------------------------------------
 
@@ -255,6 +284,8 @@ class ScamModel(mesa.Model):
 
     def step(self) -> None:
         """One month."""
+        self.labour.begin_month()
+        self._land_labour = None
         self.apply_interventions()
         self.operate()
         self.enforce()
@@ -272,6 +303,14 @@ class ScamModel(mesa.Model):
         self.policy.reset()
         for iv in self.interventions:
             iv.step(self)
+        friction = self.policy.friction
+        if friction is None:
+            friction = self.world.travel_friction
+        if friction is not self._friction_used and not np.array_equal(
+            friction, self._friction_used
+        ):
+            self.labour.set_friction(np.asarray(friction, float))
+        self._friction_used = friction
 
     def operate(self) -> None:
         """Compounds earn; syndicates bank profit after costs, bribes and laundering."""
@@ -281,6 +320,7 @@ class ScamModel(mesa.Model):
         w = cs.workers[c].astype(float)
         total = max(w.sum(), 1.0)
         per_worker = p.productivity_usd * (p.market_size_workers / total) ** p.saturation
+        self._per_worker = per_worker
         revenue = (
             w * per_worker * (1.0 - p.disruption * self.pressure[j]) * self.policy.infrastructure[j]
         )
@@ -297,6 +337,7 @@ class ScamModel(mesa.Model):
         if extra:
             extra = extra * self._squeezed()
         lose = np.clip((p.laundering_loss + extra) * st.laundering_leak, 0.0, 0.95)
+        self._launder_share = lose
         laundering = np.where(profit > 0, profit * lose, 0.0)
         st.capital += np.where(st.alive, profit - laundering, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -340,44 +381,53 @@ class ScamModel(mesa.Model):
         self.flows["seized"] += float(seized.sum())
 
     def enforce(self) -> None:
-        """Agencies raid compounds; successful raids rescue workers and seize capital."""
+        """Agencies spend their raid budgets on the compounds they have seen."""
         p, cs, st = self.p, self.compounds, self.syndicates
         c = cs.live()
         j = cs.jurisdiction[c]
-        out = enforcement.raid(
-            cs.workers[c],
-            self.pressure[j],
-            self.protection()[j],
-            (self.steps - cs.arrived[c]) < p.intel_window,
-            self.policy.intel[j],
-            self.capacity()[j],
-            self.rng,
-            raid_rate=p.raid_rate,
-            protection_effect=p.protection_effect,
-            raid_shrink=p.raid_shrink,
-            intel_boost=p.intel_boost,
+        n, size, t = self.world.n, len(st.alive), self.steps
+        cap = self.capacity()
+        budget = enforcement.raid_budget(
+            cap, raid_budget=p.raid_budget, raid_budget_floor=p.raid_budget_floor
         )
-        n, size = self.world.n, len(st.alive)
+        # What agencies know: the compounds present a detection lag ago.
+        seen_at = max(t - 1 - p.detection_lag, 0)
+        seen = self.rec["compounds"][seen_at].astype(float)
+        visible = cs.arrived[c] <= seen_at
+        new = (t - cs.arrived[c]) < p.intel_window
+        anticipated = p.raid_rate * p.intel_boost * cap[j] * (self.policy.intel[j] & new)
+        p_raid = enforcement.raid_probability(
+            self.pressure[j], budget[j], seen[j], visible, anticipated, raid_rate=p.raid_rate
+        )
+        out = enforcement.raid(
+            cs.workers[c], p_raid, self.protection()[j], self.pressure[j], self.rng_raids,
+            protection_effect=p.protection_effect, raid_shrink=p.raid_shrink,
+            raid_close_rate=p.raid_close_rate,
+        )
         cs.workers[c] -= out.rescued
         self.month_raids = np.bincount(j[out.raided], minlength=n)
-        self.month_rescued = np.bincount(j, weights=out.rescued, minlength=n).astype(np.int64)
+        rescued_h = np.bincount(j, weights=out.rescued, minlength=n)
+        self.month_rescued = rescued_h.astype(np.int64)
         self.worker_flows["rescued"] += int(out.rescued.sum())
+        self.labour.remove(rescued_h, "rescued")
         # Each successful raid seizes a share of the owner's capital.
         wins = np.bincount(cs.owner[c][out.succeeded], minlength=size)
         seized = np.maximum(st.capital, 0.0) * (1.0 - (1.0 - p.seize_share) ** wins)
         st.capital -= seized
         self.flows["seized"] += float(seized.sum())
         # Evidence for learning: raids seen per syndicate × jurisdiction, and exposure.
-        self._own_raids = np.zeros((size, n))
-        self._own_exposure = np.zeros((size, n))
-        np.add.at(self._own_raids, (cs.owner[c][out.raided], j[out.raided]), 1.0)
-        np.add.at(self._own_exposure, (cs.owner[c], j), 1.0)
+        cell = cs.owner[c] * n + j
+        self._own_raids = np.bincount(cell[out.raided], minlength=size * n).reshape(size, n)
+        self._own_exposure = np.bincount(cell, minlength=size * n).reshape(size, n)
         if self.record_events:
             iso = self.world.iso3
             for k in np.flatnonzero(out.raided):
                 kind = "raid" if out.succeeded[k] else "raid_failed"
                 self.log_event(kind, cs.owner[c[k]], iso[j[k]], iso[j[k]], out.rescued[k])
         st.lost[:] = 0
+        for slot in c[out.closed].tolist():
+            if cs.alive[slot]:
+                self._close(int(slot), "closure")
         self._close_small(c, reason="closure")
 
     def _close_small(self, c: np.ndarray, reason: str) -> None:
@@ -390,6 +440,7 @@ class ScamModel(mesa.Model):
         cs, st = self.compounds, self.syndicates
         owner, j, w = int(cs.owner[slot]), int(cs.jurisdiction[slot]), int(cs.workers[slot])
         self.worker_flows["released"] += w
+        self.labour.remove_one(j, w, "released")
         cs.workers[slot] = 0
         st.lost[owner] += 1
         self.log_event(reason, owner, str(self.world.iso3[j]), "", w)
@@ -398,13 +449,15 @@ class ScamModel(mesa.Model):
     def learn(self) -> None:
         """Syndicates update perceived risk from their own and observed raids, with decay."""
         p, st = self.p, self.syndicates
+        s = st.live()
         own_hits, own_exp = self._own_raids, self._own_exposure
         all_hits, all_exp = own_hits.sum(axis=0), own_exp.sum(axis=0)
-        hits = own_hits + p.observe_weight * (all_hits[None, :] - own_hits)
-        exposure = own_exp + p.observe_weight * (all_exp[None, :] - own_exp)
-        alive = st.alive[:, None]
-        st.hits = np.where(alive, p.memory_decay * st.hits + hits, 0.0)
-        st.safe = np.where(alive, p.memory_decay * st.safe + (exposure - hits), 0.0)
+        w = p.observe_weight
+        # own + w × (all − own), for the living syndicates only (freed rows are reset on reuse)
+        hits = (1.0 - w) * own_hits[s] + w * all_hits[None, :]
+        exposure = (1.0 - w) * own_exp[s] + w * all_exp[None, :]
+        st.hits[s] = p.memory_decay * st.hits[s] + hits
+        st.safe[s] = p.memory_decay * st.safe[s] + (exposure - hits)
 
     def _landscape(self) -> choice.Landscape:
         p, w = self.p, self.world
@@ -420,7 +473,17 @@ class ScamModel(mesa.Model):
             pressure=self.pressure,
             compounds=self.compounds_by_jurisdiction().astype(float),
             distance_km=w.distance_km,
+            labour=self._labour_index(),
         )
+
+    def _labour_index(self) -> np.ndarray:
+        """Log of the cost of a recruit into every host relative to a full, free pool."""
+        if self._land_labour is None:
+            p = self.p
+            top = p.pool_cost_cap * (1.0 + p.friction_cost_share)
+            cost = self.labour.unit_cost() / max(p.recruit_cost_usd, 1e-9)
+            self._land_labour = np.log(np.clip(np.nan_to_num(cost, posinf=top), 1.0, top))
+        return self._land_labour
 
     def _choose(self, synd: np.ndarray, origin: np.ndarray, exclude_origin: bool) -> np.ndarray:
         p, st = self.p, self.syndicates
@@ -437,8 +500,9 @@ class ScamModel(mesa.Model):
             tie_discount=p.tie_discount,
             exit_utility=p.exit_utility,
             exclude_origin=exclude_origin,
+            beta_labour=p.beta_labour,
         )
-        return choice.draw(choice.probabilities(u), self.rng)
+        return choice.draw(choice.probabilities(u), self.rng_move)
 
     def decide(self) -> None:
         """Forced relocations out of risky places, then expansions by profitable syndicates."""
@@ -455,7 +519,7 @@ class ScamModel(mesa.Model):
         risk = self.perceived_risk(owner, j)
         losing = self._profit_c[c] < 0
         unhappy = (risk > st.tolerance[owner]) | losing
-        movers = c[unhappy & (self.rng.random(len(c)) < p.relocation_rate)]
+        movers = c[unhappy & (self.rng_move.random(len(c)) < p.relocation_rate)]
         if len(movers) == 0:
             return
         dest = self._choose(cs.owner[movers], cs.jurisdiction[movers], exclude_origin=True)
@@ -473,8 +537,10 @@ class ScamModel(mesa.Model):
             st.capital[owner_s] -= cost
             self.flows["spent_relocating"] += cost
             before = int(cs.workers[slot])
-            carried = int(self.rng.binomial(before, p.relocation_carry))
+            carried = int(self.rng_move.binomial(before, p.relocation_carry))
             self.worker_flows["released"] += before - carried
+            self.labour.remove_one(src, before - carried, "released")
+            self.labour.move(src, d, carried)
             cs.workers[slot] = carried
             self.compound_agents[slot].relocate(self.cells[d])
             self.log_event("relocation", owner_s, str(iso[src]), str(iso[d]), carried)
@@ -497,36 +563,81 @@ class ScamModel(mesa.Model):
         st.home[synd[has]] = np.argmax(held[synd[has]], axis=1)
         return st.home[synd]
 
+    def _worker_margin(self, synd: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Expected net profit per worker-month of syndicates ``synd`` in hosts ``j``.
+
+        ``m = (ρ × (1 − disruption × P_j) × I_j × (1 − frozen_s − bribe_share × π_j)
+        − cost_per_worker) × (1 − λ_s)`` at this month's revenue per worker ``ρ``.
+        """
+        p = self.p
+        frozen = self._frozen_share_synd(synd)
+        gross = self._per_worker * (1.0 - p.disruption * self.pressure[j]) * (
+            self.policy.infrastructure[j]
+        )
+        net = gross * (1.0 - frozen - p.bribe_share * self.protection()[j]) - p.cost_per_worker_usd
+        return np.where(net > 0, net * (1.0 - self._launder_share[synd]), net)
+
+    def _frozen_share_synd(self, synd: np.ndarray) -> np.ndarray | float:
+        if self.policy.revenue_frozen <= 0:
+            return 0.0
+        return self.policy.revenue_frozen * self._squeezed()[synd]
+
     def expand(self) -> None:
-        """Profitable syndicates open a compound in a chosen jurisdiction (at most one a month)."""
+        """Syndicates open a site where its expected profit beats keeping the capital.
+
+        ``ROI = (L × (m × payback − c) − setup) / (setup + L × c)`` with ``m`` the net
+        margin per worker-month at home, ``c`` the cost of a recruit there and
+        ``L = compound_size_mean × fill`` the workforce the pools can supply (share
+        of last month's demand met); expansion probability ``expansion_rate ×
+        clip(ROI, 0, 1)``, at most one a month.
+        """
         p, st = self.p, self.syndicates
         s = st.live()
         if len(s) == 0:
             return
-        margin = self._margin[s]
-        keen = np.clip((margin - p.expansion_margin) / max(1e-9, 1 - p.expansion_margin), 0, 1)
+        homes = self._homes(s)
+        margin = self._worker_margin(s, homes)
+        cost = self.labour.unit_cost()[homes]
+        workforce = p.compound_size_mean * self.labour.host_fill[homes]
+        invest = p.setup_cost_usd + workforce * cost
+        with np.errstate(divide="ignore", invalid="ignore"):
+            roi = (workforce * (margin * p.payback_months - cost) - p.setup_cost_usd) / invest
+        keen = np.clip(np.nan_to_num(roi, nan=0.0, neginf=0.0), 0.0, 1.0)
         can = st.capital[s] >= 2 * p.setup_cost_usd
-        expanders = s[can & (self.rng.random(len(s)) < p.expansion_rate * keen)]
+        expanders = s[can & (self.rng_move.random(len(s)) < p.expansion_rate * keen)]
         if len(expanders):
             self._open_chosen(expanders, EXPANSION, "expansion")
 
     def _open_chosen(self, synd: np.ndarray, origin_kind: int, kind: str) -> None:
+        """Open one compound per syndicate at a chosen destination, staffed from the pools."""
         p, st = self.p, self.syndicates
         homes = self._homes(synd)
         dest = self._choose(synd, homes, exclude_origin=False)
+        n = self.world.n
+        go = dest < n  # the outside option: no destination worth it, keep the money
+        if not go.any():
+            return
+        # One offer for all new sites of the batch: the pools share among them.
+        demand = np.bincount(dest[go], minlength=n) * float(p.new_compound_workers)
+        fill, unit = self.labour.offer(demand)
         iso = self.world.iso3
-        for s, home, d in zip(synd.tolist(), homes.tolist(), dest.tolist(), strict=True):
-            if d == self.world.n:
-                continue  # no destination worth it: keep the money
-            cost = p.setup_cost_usd + p.new_compound_workers * p.recruit_cost_usd
-            if st.capital[s] < cost:
+        got = np.zeros(n)
+        for s, home, d in zip(synd[go].tolist(), homes[go].tolist(), dest[go].tolist(),
+                              strict=True):
+            workers = int(np.floor(p.new_compound_workers * fill[d]))
+            if workers < p.min_workforce:
+                continue  # the pools cannot staff a new site there
+            hire = workers * float(unit[d])
+            if st.capital[s] < p.setup_cost_usd + hire:
                 continue
-            st.capital[s] -= cost
+            st.capital[s] -= p.setup_cost_usd + hire
             self.flows["spent_opening"] += p.setup_cost_usd
-            self.flows["spent_recruiting"] += p.new_compound_workers * p.recruit_cost_usd
-            self.worker_flows["recruited"] += p.new_compound_workers
-            self._open_compound(int(d), s, p.new_compound_workers, origin_kind)
-            self.log_event(kind, s, str(iso[home]), str(iso[d]), p.new_compound_workers)
+            self.flows["spent_recruiting"] += hire
+            self.worker_flows["recruited"] += workers
+            got[d] += workers
+            self._open_compound(int(d), s, workers, origin_kind)
+            self.log_event(kind, s, str(iso[home]), str(iso[d]), workers)
+        self.labour.take(got)
 
     def regenerate(self) -> None:
         """Hit syndicates re-establish or split; only lost capital ends one."""
@@ -536,7 +647,7 @@ class ScamModel(mesa.Model):
         # Syndicates that lost a large share of their compounds this month may split.
         had = counts[s] + st.lost[s]
         hit = s[(had >= 2) & (counts[s] >= 2) & (st.lost[s] >= p.split_threshold * had)]
-        for parent in hit[self.rng.random(len(hit)) < p.split_prob].tolist():
+        for parent in hit[self.rng_move.random(len(hit)) < p.split_prob].tolist():
             self._split(parent)
         # Capital gone: the organisation ends and its compounds close.
         for dead in s[st.capital[s] < p.min_capital_usd].tolist():
@@ -563,8 +674,11 @@ class ScamModel(mesa.Model):
         st.capital[parent] -= half
         st.capital[child] = half
         if len(self._margin) < len(st.alive):  # the store grew: keep per-slot arrays aligned
-            self._margin = np.pad(self._margin, (0, len(st.alive) - len(self._margin)))
+            grow = len(st.alive) - len(self._margin)
+            self._margin = np.pad(self._margin, (0, grow))
+            self._launder_share = np.pad(self._launder_share, (0, grow))
         self._margin[child] = self._margin[parent]
+        self._launder_share[child] = self._launder_share[parent]
         self.syndicate_agents[child] = Syndicate(self, child)
         mine = np.flatnonzero(cs.alive & (cs.owner == parent))
         moved = mine[1::2]
@@ -572,39 +686,69 @@ class ScamModel(mesa.Model):
         self.log_event("split", parent, "", str(child), len(moved))
 
     def recruit(self) -> None:
-        """Compounds traffic workers toward their target size, as capital allows."""
+        """Compounds grow while a recruit pays back and the pools can supply one.
+
+        ``keen_c = clip(m × payback / c_h − 1, 0, 1)``; ``want_c = min(target − w,
+        ceil(recruit_rate × w × keen_c))``; the pools meet a share of each host's
+        demand, at the host's cost per recruit; the budget scales what is hired.
+        """
         p, cs, st = self.p, self.compounds, self.syndicates
         c = cs.live()
         if len(c) == 0:
+            self.labour.end_month(self.policy.pool_factor)
             return
-        keen = self._margin[cs.owner[c]] >= p.recruit_margin
-        gap = np.where(keen, np.maximum(cs.target[c] - cs.workers[c], 0), 0)
-        want = np.ceil(p.recruit_rate * gap)
-        need = np.bincount(cs.owner[c], weights=want * p.recruit_cost_usd, minlength=len(st.alive))
+        n = self.world.n
+        j, owner, w = cs.jurisdiction[c], cs.owner[c], cs.workers[c]
+        cost_now = self.labour.unit_cost()[j]
+        margin = self._worker_margin(owner, j)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keen = np.clip(margin * p.payback_months / cost_now - 1.0, 0.0, 1.0)
+        keen = np.nan_to_num(keen, nan=0.0)
+        gap = np.maximum(cs.target[c] - w, 0)
+        want = np.minimum(gap, np.ceil(p.recruit_rate * w * keen))
+        demand = np.bincount(j, weights=want, minlength=n)
+        fill, unit = self.labour.offer(demand)
+        avail = np.floor(want * fill[j])
+        price = np.where(np.isfinite(unit), unit, 0.0)[j]
+        size = len(st.alive)
+        need = np.bincount(owner, weights=avail * price, minlength=size)
         budget = p.recruit_budget_share * np.maximum(st.capital, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(need > 0, np.minimum(1.0, budget / need), 0.0)
-        got = np.floor(want * scale[cs.owner[c]]).astype(np.int64)
-        spent = np.bincount(cs.owner[c], weights=got * p.recruit_cost_usd, minlength=len(st.alive))
+        got = np.floor(avail * scale[owner]).astype(np.int64)
+        spent = np.bincount(owner, weights=got * price, minlength=size)
         st.capital -= spent
         self.flows["spent_recruiting"] += float(spent.sum())
         cs.workers[c] += got
         self.worker_flows["recruited"] += int(got.sum())
-        gone = self.rng.binomial(cs.workers[c], p.attrition_rate)
+        self.labour.take(np.bincount(j, weights=got, minlength=n))
+        gone = self.rng_recruit.binomial(cs.workers[c], p.attrition_rate)
         cs.workers[c] -= gone
         self.worker_flows["released"] += int(gone.sum())
+        self.labour.remove(np.bincount(j, weights=gone, minlength=n), "released")
         self._close_small(c, reason="closure")
+        self.labour.end_month(self.policy.pool_factor)
 
     def adapt(self) -> None:
         """Pressure moves toward what agencies see and can do, plus scenario shocks."""
         p = self.p
         self._observed.append(self.workers_by_jurisdiction())
         observed = self._observed[0].astype(float)
+        # Victim states press the host: decayed sum of weighted foreign losses.
+        self.political_stock = (
+            p.political_memory * self.political_stock + self.month_revenue * self.political_weight
+        )
+        political = enforcement.political_reaction(
+            self.political_stock, self.protection(), political_gain=p.political_gain,
+            political_scale_usd=p.political_scale_usd,
+            political_steepness=p.political_steepness, protection_effect=p.protection_effect,
+        )
         target = enforcement.target_pressure(
             observed,
             self.capacity(),
             self.protection(),
             self.policy.shock,
+            political,
             baseline_pressure=p.baseline_pressure,
             capacity_pressure=p.capacity_pressure,
             response_gain=p.response_gain,
@@ -618,6 +762,12 @@ class ScamModel(mesa.Model):
         t = self.steps
         for s in SERIES:
             self.rec[s.name][t] = s.read(self)
+        lab, rec = self.labour, self.src_rec
+        rec["workers"][t] = lab.comp.sum(axis=0)
+        rec["pool"][t] = lab.pool
+        rec["returned"][t] = lab.returned
+        for k in ("recruited", "rescued", "released"):
+            rec[k][t] = lab.month[k]
 
     # --- accounting (used by tests and the summary) --------------------------------------
 

@@ -1,8 +1,10 @@
 """The jurisdictions: the country table, distances, groups and the Mesa network.
 
-The committed table ``sim/data/world.csv`` is built from public statistics by
-``python -m sim.data.build_world`` (see docs/ODD.md, "Input data"). Everything
-here is static for a run; the dynamic state lives in the model.
+The committed tables ``sim/data/world.csv`` (latest values), ``world_years.csv``
+(indicators per calendar year) and ``world_travel_friction.csv`` (visa friction,
+passport x destination) are built from public statistics by
+``python -m sim.data.build_world`` (see docs/data.md). The attributes here are the
+latest-year values; :meth:`World.derived_at` gives the indicators of any month.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sim.resources import data_path
 EARTH_RADIUS_KM = 6371.0088
 EAST_SE_ASIA = "East & South-East Asia"
 
-# The derived attributes the model reads (each in [0, 1]); documented in docs/ODD.md.
+# The derived attributes the model reads (each in [0, 1]); documented in docs/data.md.
 DERIVED = (
     "regulatory_weakness",
     "enforcement_capacity",
@@ -31,6 +33,17 @@ DERIVED = (
     "protection",
     "operability",
 )
+# Further time-varying attributes (world_years.csv), for the labour and cooperation
+# mechanisms: attribute name -> column.
+VARYING = {
+    "cooperation": "cooperation",
+    "manager_entry": "manager_entry",
+    "internet_share": "internet_share",
+    "population": "population",
+    "gdp_per_capita_usd": "gdp_per_capita_usd",
+}
+# The value of calendar year Y is taken to hold at mid-year (month Y-07).
+_ANCHOR_MONTH = 7
 
 
 @cache
@@ -40,6 +53,25 @@ def load_table(name: str = "world") -> pd.DataFrame:
     if not path.exists():
         raise ConfigError("world.table", f"= {name!r}: no table {path.name} in the package")
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def _companion(table: str, suffix: str) -> pd.DataFrame:
+    """A table built with ``table`` (``<table>_years``, ``<table>_travel_friction``)."""
+    try:
+        return load_table(f"{table}_{suffix}")
+    except ConfigError as exc:
+        raise ConfigError(
+            "world.table",
+            f"= {table!r}: no {table}_{suffix}.csv beside it; rebuild with "
+            "python -m sim.data.build_world",
+        ) from exc
+
+
+def month_index(month: str) -> int:
+    """Months since year 0 of a calendar month ``'YYYY-MM'`` (``'2023-01'`` -> 24276)."""
+    if len(month) != 7 or month[4] != "-" or not (1 <= int(month[5:]) <= 12):
+        raise ValueError(f"month must be 'YYYY-MM', got {month!r}")
+    return int(month[:4]) * 12 + int(month[5:]) - 1
 
 
 def great_circle_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -64,6 +96,7 @@ class World:
     table: pd.DataFrame
     initial_presence: dict[str, int]
     groups: dict[str, list[str]] = field(default_factory=dict)
+    source_table: str = "world"
 
     def __post_init__(self) -> None:
         t = self.table.reset_index(drop=True)
@@ -77,9 +110,67 @@ class World:
         self.gdp = t["gdp_usd"].to_numpy(float)
         for col in DERIVED:
             setattr(self, col, t[col].to_numpy(float))
+        self.population = t["population"].to_numpy(float)  # persons
+        self.internet_share = t["internet_share"].to_numpy(float)  # 0-1
+        self.gdp_per_capita_usd = t["gdp_per_capita_usd"].to_numpy(float)
+        self.cooperation = t["cooperation"].to_numpy(float)  # 0-1
+        self.manager_entry = t["manager_entry"].to_numpy(float)  # 0-1
         self.index = {code: i for i, code in enumerate(self.iso3)}
+        friction = _companion(self.source_table, "travel_friction").set_index("passport")
+        try:
+            # Row: the traveller's nationality (source), column: destination (host).
+            self.travel_friction = friction.loc[self.iso3, self.iso3].to_numpy(float)
+        except KeyError as exc:
+            raise ConfigError("world.table", f"travel friction lacks {exc}") from exc
+        self._init_years(_companion(self.source_table, "years"))
         self.distance_km = great_circle_km(self.lat, self.lon)
         self.regions = sorted(set(self.region))
+
+    def _init_years(self, years: pd.DataFrame) -> None:
+        """Precompute (years, attributes, n) arrays so a monthly look-up is one blend."""
+        sub = years[years["iso3"].isin(self.index)]
+        year_list = sorted(set(sub["year"]))
+        if year_list != list(range(year_list[0], year_list[-1] + 1)):
+            raise ConfigError(
+                "world.table", f"years of the per-year table not consecutive: {year_list}"
+            )
+        columns = [*DERIVED, *VARYING.values()]
+        cube = np.empty((len(year_list), len(columns), self.n))
+        for k, year in enumerate(year_list):
+            rows = sub[sub["year"] == year].set_index("iso3").reindex(self.iso3)
+            if rows[columns].isna().any().any():
+                raise ConfigError("world.table", f"per-year table incomplete in {year}")
+            cube[k] = rows[columns].to_numpy(float).T
+        self.years = np.array(year_list)
+        self._year_cube = cube
+        self._year_columns = columns
+        self._first_anchor = year_list[0] * 12 + _ANCHOR_MONTH - 1
+
+    def _blend(self, month: str) -> np.ndarray:
+        """(attributes, n) values of a month, linear between mid-year anchors."""
+        pos = (month_index(month) - self._first_anchor) / 12.0
+        last = len(self.years) - 1
+        if pos <= 0.0:
+            return self._year_cube[0].copy()
+        if pos >= last:
+            return self._year_cube[last].copy()
+        k = int(pos)
+        w = pos - k
+        return (1.0 - w) * self._year_cube[k] + w * self._year_cube[k + 1]
+
+    def derived_at(self, month: str) -> dict[str, np.ndarray]:
+        """The DERIVED indicators of calendar month ``'YYYY-MM'`` (fresh arrays).
+
+        Yearly values (world_years.csv) sit at mid-year and are interpolated linearly
+        by month; before the first and after the last year they are held constant.
+        """
+        values = self._blend(month)
+        return {name: values[k] for k, name in enumerate(DERIVED)}
+
+    def varying_at(self, month: str) -> dict[str, np.ndarray]:
+        """DERIVED plus the VARYING attributes of a month, interpolated the same way."""
+        values = self._blend(month)
+        return {name: values[k] for k, name in enumerate([*DERIVED, *VARYING])}
 
     # --- construction ------------------------------------------------------------------
 
@@ -108,7 +199,8 @@ class World:
             bad = [c for c in members if c not in known]
             if bad:
                 raise ConfigError(f"world.groups.{g}", f"has unknown ISO3 codes {bad}")
-        return cls(str(spec.get("name", "world")), table, presence, groups)
+        name = str(spec.get("name", "world"))
+        return cls(name, table, presence, groups, str(spec.get("table", "world")))
 
     # --- derived structures ------------------------------------------------------------
 
@@ -138,9 +230,12 @@ class World:
 
     def attractiveness(self, params: Any) -> np.ndarray:
         """Static part of the destination utility (data only, no model state)."""
-        return static_utility(
-            self.regulatory_weakness, self.operability, self.enforcement_capacity, params
-        ) + params.beta_ties * self.criminal_ties
+        return (
+            static_utility(
+                self.regulatory_weakness, self.operability, self.enforcement_capacity, params
+            )
+            + params.beta_ties * self.criminal_ties
+        )
 
     def resolve(self, specs: Iterable[str], params: Any = None) -> np.ndarray:
         """Indices of the jurisdictions named by ISO3 codes, groups or selectors.

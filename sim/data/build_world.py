@@ -1,20 +1,25 @@
-"""Build the committed world table ``sim/data/world.csv`` from raw public data.
+"""Build the committed world tables in ``sim/data`` from raw public data.
 
-The raw files are read in their official formats from paths given on the command line
-(they are not part of the project):
+The raw files are read in their official formats from the raw data folder given on the
+command line (they are not part of the project). Three tables are written:
 
-* World Bank Worldwide Governance Indicators, 2024 update, long format CSV;
-* GI-TOC Global Organized Crime Index 2023 CSV (country names only, no ISO codes);
-* World Bank WDI GDP, current US$ (NY.GDP.MKTP.CD), wide CSV;
-* world-countries-centroids v1 CSV (ISO 3166-1 alpha-2 codes).
+* ``world.csv``: one row per country (the UN member states in both the WGI and the OC
+  Index), every published value with its year, and the derived indicators;
+* ``world_years.csv``: the time-varying indicators per country and calendar year
+  (``YEARS``), which the model interpolates by month;
+* ``world_travel_friction.csv``: the passport x destination visa friction matrix (2025).
+
+Sources: World Bank WGI (2024 update), GI-TOC Global Organized Crime Index 2021 and
+2023, WDI GDP, population, internet use (ITU) and fixed broadband, the passport index
+(2019 and 2025 snapshots), AidData GCDF 3.0, UN DESA International Migrant Stock 2024,
+CEPII GeoDist languages and the world-countries-centroids v1 file. See docs/data.md.
 
 Usage::
 
     python -m sim.data.build_world --data-dir DIR --out sim/data/world.csv
-    python -m sim.data.build_world --wgi W.csv --oc OC.csv --gdp G.csv --centroids C.csv
+    python -m sim.data.build_world --data-dir DIR --wgi OTHER_WGI.csv   # override one file
 
-The table has one row per country present in both the WGI and the OC Index (the UN
-member states). Everything dropped, unmatched or imputed is printed in a report.
+Everything dropped, unmatched or imputed is printed in a report.
 """
 
 from __future__ import annotations
@@ -23,23 +28,42 @@ import argparse
 import re
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pycountry
 
-SOURCE = "WGI 2024 update; GI-TOC OC Index 2023; WDI NY.GDP.MKTP.CD; world-countries-centroids v1"
+SOURCE = (
+    "WGI 2024 update; GI-TOC OC Index 2021+2023; WDI GDP, SP.POP.TOTL, IT.NET.BBND.P2; "
+    "ITU internet use via OWID; Passport Index 2019-12+2025-01; AidData GCDF 3.0; "
+    "UN DESA IMS 2024; CEPII GeoDist; world-countries-centroids v1"
+)
 
+# Key -> file path inside the raw data folder (the folder's own layout).
 DEFAULT_FILES = {
     "wgi": "wgi_1996_2023.csv",
     "oc": "global_oc_index_2023.csv",
     "gdp": "wb_gdp_current_usd.csv",
     "centroids": "country_centroids.csv",
+    "oc2021": "extra/global_oc_index_2021/global_oc_index_2021_dataset_from_xlsx.csv",
+    "population": "extra/wb_population_sp_pop_totl/population.csv",
+    "internet": "extra/internet_users_itu_wdi/share-of-individuals-using-the-internet.csv",
+    "broadband": "extra/internet_users_itu_wdi/wdi_it.net.bbnd.p2/data.csv",
+    "passport": "extra/passport_index/passport-index-tidy-iso3.csv",
+    "passport2019": "extra/passport_index/legacy_2019-12-17/passport-index-tidy-iso3.csv",
+    "gcdf": "extra/aiddata_gcdf3_country_commitments/gcdf_country_commitments_from_rda.csv",
+    "migrants": "extra/un_desa_migrant_stock_2024/undesa_stocks_2024_from_rda.csv",
+    "cepii": "extra/cepii_geo/geo_cepii.xls",
 }
 
 DEFAULT_OUT = Path(__file__).with_name("world.csv")
+
+# Calendar years of world_years.csv. The model starts in 2023; earlier years serve
+# history runs and calibration. Outside its data range an ingredient is held constant.
+YEARS = tuple(range(2000, 2026))
 
 # WGI indicator code -> column; dict order is the column order in the table.
 WGI_INDICATORS = {
@@ -61,9 +85,10 @@ WGI_CODE_FIXES = {
     "KSV": "XKX",  # Kosovo (user-assigned code, as in WDI)
 }
 
-# OC Index header (normalised: trailing commas stripped) -> column, in table order.
+# OC Index header (normalised: trailing commas and " avg" stripped) -> column. The 2021
+# edition publishes the averages without " avg" and lacks the three 2023-only indicators.
 OC_COLUMNS = {
-    "Criminality avg": "oc_criminality",
+    "Criminality": "oc_criminality",
     "Cyber-dependent crimes": "oc_cyber_crimes",
     "Financial crimes": "oc_financial_crimes",
     "Human trafficking": "oc_human_trafficking",
@@ -71,10 +96,45 @@ OC_COLUMNS = {
     "Criminal networks": "oc_criminal_networks",
     "State-embedded actors": "oc_state_embedded",
     "Foreign actors": "oc_foreign_actors",
-    "Resilience avg": "oc_resilience",
+    "Private sector actors": "oc_private_sector",
+    "Resilience": "oc_resilience",
     "Law enforcement": "oc_law_enforcement",
     "International cooperation": "oc_international_cooperation",
     "Anti-money laundering": "oc_anti_money_laundering",
+}
+OC_2023_ONLY = ("Cyber-dependent crimes", "Financial crimes", "Private sector actors")
+OC_EDITIONS = (2021, 2023)
+
+# Passport requirement -> travel friction in [0, 1]. 0: no barrier (own country or
+# visa-free for any number of days); an electronic travel authorisation or a visa on
+# arrival is a formality at the border or online (0.25); an e-visa must be applied
+# for and can be refused (0.5); a consular visa or no admission is a real barrier (1).
+FRICTION_2025 = {
+    "-1": 0.0,
+    "visa free": 0.0,
+    "eta": 0.25,
+    "visa on arrival": 0.25,
+    "e-visa": 0.5,
+    "visa required": 1.0,
+    "no admission": 1.0,
+}
+# The 2019 snapshot codes eTA and e-visa together (code 1): the midpoint of the two.
+FRICTION_2019 = {"-1": 0.0, "3": 0.0, "2": 0.25, "1": 0.375, "0": 1.0}
+PASSPORT_YEARS = (2019, 2025)
+
+# Whose entry matters: compound managers and their staff are mostly Chinese nationals,
+# with Thai, Vietnamese and Malaysian (often ethnic Chinese) nationals in the ranks
+# (UNODC 2023, 2024; USIP 2024). Chinese passports get the largest weight.
+MANAGER_PASSPORTS = {"CHN": 0.4, "THA": 0.2, "VNM": 0.2, "MYS": 0.2}
+VISA_COLUMNS = {code: f"visa_{code.lower()}" for code in MANAGER_PASSPORTS}
+
+# CEPII GeoDist still uses a few old codes; Serbia and Montenegro share one row.
+CEPII_CODE_FIXES = {"ZAR": ["COD"], "ROM": ["ROU"], "TMP": ["TLS"], "YUG": ["SRB", "MNE"]}
+# Members missing from geo_cepii: official languages from their constitutions.
+LANGUAGE_FIXES = {
+    "LIE": ("German",),
+    "MCO": ("French",),
+    "SSD": ("English",),
 }
 
 # Names pycountry does not resolve (or resolves wrongly), keyed by _name_key(). The OC
@@ -147,6 +207,7 @@ REGION_GROUPS = {
 }
 REGIONS = tuple(dict.fromkeys(REGION_GROUPS.values()))
 
+
 PERCENTILE_COLUMNS = list(WGI_INDICATORS.values())
 OC_VALUE_COLUMNS = list(OC_COLUMNS.values())
 DERIVED_COLUMNS = [
@@ -155,6 +216,14 @@ DERIVED_COLUMNS = [
     "criminal_ties",
     "protection",
     "operability",
+]
+# Time-varying attributes that are not utility indicators (read by other mechanisms).
+VARYING_COLUMNS = [
+    "cooperation",
+    "manager_entry",
+    "internet_share",
+    "population",
+    "gdp_per_capita_usd",
 ]
 COLUMNS = [
     "iso3",
@@ -166,14 +235,36 @@ COLUMNS = [
     *PERCENTILE_COLUMNS,
     "wgi_year",
     *OC_VALUE_COLUMNS,
+    "oc_year",
     "gdp_usd",
     "gdp_year",
+    "population",
+    "population_year",
+    "gdp_per_capita_usd",
+    "internet_share",
+    "internet_year",
+    "broadband_per100",
+    "broadband_year",
+    "china_born",
+    "china_born_year",
+    "china_born_share",
+    "chinese_finance_usd",
+    "chinese_finance_gdp_share",
+    "chinese_finance_years",
+    "official_english",
+    "official_chinese",
+    "languages",
+    *VISA_COLUMNS.values(),
+    "visa_year",
+    "manager_entry",
+    "cooperation",
     *DERIVED_COLUMNS,
     "source",
     "notes",
 ]
 # Everything except notes must be non-missing.
 REQUIRED_COLUMNS = [c for c in COLUMNS if c != "notes"]
+YEAR_COLUMNS = ["iso3", "year", *DERIVED_COLUMNS, *VARYING_COLUMNS, "filled"]
 
 # printf formats chosen to keep the published precision (WGI ranks 1 dp, OC scores
 # 2 dp) so the CSV is lossless and byte-identical across runs.
@@ -183,8 +274,20 @@ FLOAT_FORMATS = {
     **dict.fromkeys(PERCENTILE_COLUMNS, "%.1f"),
     **dict.fromkeys(OC_VALUE_COLUMNS, "%.2f"),
     "gdp_usd": "%.0f",
+    "population": "%.0f",
+    "gdp_per_capita_usd": "%.2f",
+    "internet_share": "%.4f",
+    "broadband_per100": "%.4f",
+    "china_born": "%.0f",
+    "china_born_share": "%.6f",
+    "chinese_finance_usd": "%.0f",
+    "chinese_finance_gdp_share": "%.6f",
+    **dict.fromkeys(VISA_COLUMNS.values(), "%.3f"),
+    "manager_entry": "%.4f",
+    "cooperation": "%.4f",
     **dict.fromkeys(DERIVED_COLUMNS, "%.4f"),
 }
+YEAR_FORMATS = {c: FLOAT_FORMATS[c] for c in [*DERIVED_COLUMNS, *VARYING_COLUMNS]}
 
 
 class WorldBuildError(RuntimeError):
@@ -214,66 +317,164 @@ def _numeric(values: pd.Series, what: str) -> pd.Series:
         raise WorldBuildError(f"{what}: non-numeric value ({exc})") from exc
 
 
-def read_wgi(path: str | Path) -> tuple[pd.DataFrame, pd.Series]:
-    """Latest WGI percentile rank per country and indicator.
+def _wide(codes: pd.Series, years: pd.Series, values: pd.Series) -> pd.DataFrame:
+    """ISO3 x year table of observed values (NaN where none), years as int columns."""
+    long = pd.DataFrame({"iso3": codes.to_numpy(), "year": years.to_numpy(), "v": values})
+    long = long.dropna(subset=["v"]).drop_duplicates(["iso3", "year"], keep="last")
+    wide = long.pivot(index="iso3", columns="year", values="v")
+    wide.columns = [int(c) for c in wide.columns]
+    return wide.sort_index(axis=1)
 
-    Returns ``(table, names)``: ``table`` is indexed by ISO3 with one value column per
-    indicator and a ``<column>_year`` column each; ``names`` maps every ISO3 in the
-    file (including those with no values) to the WGI country name.
-    """
+
+def read_wgi_series(path: str | Path) -> tuple[dict[str, pd.DataFrame], pd.Series]:
+    """Every WGI percentile rank by indicator column (ISO3 x year), and WGI names."""
     df = _read_csv(path)
     _require(df, ["code", "countryname", "year", "indicator", "pctrank"], f"WGI {path}")
     df["iso3"] = df["code"].str.strip().replace(WGI_CODE_FIXES)
     names = df.drop_duplicates("iso3").set_index("iso3")["countryname"]
-    df = df[df["indicator"].isin(list(WGI_INDICATORS))].copy()
     df["value"] = _numeric(df["pctrank"], "WGI pctrank")
     df["year"] = _numeric(df["year"], "WGI year").astype(int)
-    latest = (
-        df.dropna(subset=["value"])
-        .sort_values(["iso3", "indicator", "year"])
-        .groupby(["iso3", "indicator"])
-        .tail(1)
-    )
-    values = latest.pivot(index="iso3", columns="indicator", values="value")
-    years = latest.pivot(index="iso3", columns="indicator", values="year")
-    table = pd.DataFrame(index=names.index)
+    series = {}
     for code, column in WGI_INDICATORS.items():
-        table[column] = values.get(code)
-        table[f"{column}_year"] = years.get(code)
-    return table, names
+        part = df[df["indicator"] == code]
+        series[column] = _wide(part["iso3"], part["year"], part["value"]).reindex(names.index)
+    return series, names
 
 
-def read_oc(path: str | Path) -> pd.DataFrame:
-    """OC Index rows with ``Region``, ``Country`` and the ``oc_*`` columns (floats)."""
+def read_oc(path: str | Path, edition: int = 2023) -> pd.DataFrame:
+    """OC Index rows with ``Region``, ``Country`` and the ``oc_*`` columns (floats).
+
+    The 2021 edition has no cyber-dependent or financial crimes: those columns are NaN.
+    """
     df = _read_csv(path)
-    # Some headers are published with a trailing comma ("Criminality avg,").
-    df.columns = [c.strip().rstrip(",").strip() for c in df.columns]
-    _require(df, ["Region", "Country", *OC_COLUMNS], f"OC Index {path}")
+    # Headers are published as "Criminality avg," in 2023 and "Criminality" in 2021.
+    df.columns = [re.sub(r"\s+avg$", "", c.strip().rstrip(",").strip()) for c in df.columns]
+    expected = [h for h in OC_COLUMNS if edition != 2021 or h not in OC_2023_ONLY]
+    _require(df, ["Region", "Country", *expected], f"OC Index {edition} {path}")
     out = df[["Region", "Country"]].apply(lambda s: s.str.strip())
     for header, column in OC_COLUMNS.items():
-        out[column] = _numeric(df[header], f"OC Index {header!r}")
+        out[column] = _numeric(df[header], f"OC Index {header!r}") if header in expected else np.nan
     return out
 
 
-def read_gdp(path: str | Path) -> pd.DataFrame:
-    """Latest non-missing WDI GDP (current US$) per code: ``gdp_usd``, ``gdp_year``."""
+def read_gdp_series(path: str | Path) -> pd.DataFrame:
+    """WDI GDP (current US$) by code x year, positive values only, whole dollars."""
     df = _read_csv(path)
     _require(df, ["Country Code"], f"GDP {path}")
     year_columns = [c for c in df.columns if re.fullmatch(r"\d{4}", c.strip())]
     if not year_columns:
         raise WorldBuildError(f"GDP {path}: no year columns found")
-    values = pd.DataFrame({int(c): _numeric(df[c], f"GDP {c}") for c in year_columns}).set_axis(
-        df["Country Code"].str.strip()
+    values = pd.DataFrame({int(c): _numeric(df[c], f"GDP {c}") for c in year_columns})
+    values.index = df["Country Code"].str.strip()
+    return values.where(values > 0).round(0)
+
+
+def _read_wb_long(path: str | Path, what: str, value: str = "Value") -> pd.DataFrame:
+    """A World Bank long file (``Country Code``, ``Year``, value) as code x year."""
+    df = _read_csv(path)
+    _require(df, ["Country Code", "Year", value], f"{what} {path}")
+    return _wide(
+        df["Country Code"].str.strip(),
+        _numeric(df["Year"], f"{what} year").astype(int),
+        _numeric(df[value], what),
     )
-    values = values.where(values > 0)
-    latest_year = values.apply(lambda row: row.last_valid_index(), axis=1)
-    out = pd.DataFrame(index=values.index)
-    out["gdp_year"] = latest_year
-    out["gdp_usd"] = [
-        np.nan if pd.isna(y) else values.at[code, y]
-        for code, y in zip(values.index, latest_year, strict=True)
-    ]
-    return out.dropna()
+
+
+def read_population(path: str | Path) -> pd.DataFrame:
+    """Population (persons) by code x year (WDI SP.POP.TOTL)."""
+    return _read_wb_long(path, "population").round(0)
+
+
+def read_broadband(path: str | Path) -> pd.DataFrame:
+    """Fixed broadband subscriptions per 100 people by code x year (WDI IT.NET.BBND.P2)."""
+    return _read_wb_long(path, "broadband").round(4)
+
+
+def read_internet(path: str | Path) -> pd.DataFrame:
+    """Share of individuals using the internet (0-1) by code x year (ITU via OWID)."""
+    df = _read_csv(path)
+    _require(df, ["Code", "Year"], f"internet {path}")
+    value = [c for c in df.columns if c.startswith("Individuals using the Internet")]
+    if len(value) != 1:
+        raise WorldBuildError(f"internet {path}: no single value column in {list(df.columns)}")
+    share = _numeric(df[value[0]], "internet share") / 100.0
+    years = _numeric(df["Year"], "internet year").astype(int)
+    return _wide(df["Code"].str.strip(), years, share).round(4)
+
+
+def read_china_born(path: str | Path) -> pd.DataFrame:
+    """China-born migrant stock (both sexes) by destination x year (UN DESA 2024)."""
+    df = _read_csv(path)
+    _require(df, ["geo", "t", "from", "sex", "n"], f"migrant stock {path}")
+    df = df[df["from"].str.strip() == "CHN"]
+    df = df.assign(n=_numeric(df["n"], "migrant stock"), t=_numeric(df["t"], "year").astype(int))
+    total = df.groupby(["geo", "t"], as_index=False)["n"].sum()
+    return _wide(total["geo"], total["t"], total["n"])
+
+
+def read_gcdf(path: str | Path) -> pd.Series:
+    """Chinese official finance committed 2000-2021 (constant 2021 US$) by ISO3."""
+    df = _read_csv(path)
+    _require(df, ["iso3c", "total_commitments_bn"], f"GCDF {path}")
+    values = _numeric(df["total_commitments_bn"], "GCDF commitments") * 1e9
+    return pd.Series(values.round(0).to_numpy(), index=df["iso3c"].str.strip()).dropna()
+
+
+def read_languages(path: str | Path) -> pd.Series:
+    """Official languages (tuple of names) by ISO3 from CEPII's geo_cepii.xls."""
+    try:
+        import xlrd  # only the build needs it: the file is legacy Excel
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise WorldBuildError("reading geo_cepii.xls needs the 'xlrd' package") from exc
+    sheet = xlrd.open_workbook(str(path)).sheet_by_index(0)
+    header = [str(v).strip() for v in sheet.row_values(0)]
+    _require(pd.DataFrame(columns=header), ["iso3", "langoff_1"], f"CEPII {path}")
+    lang_columns = [header.index(c) for c in header if c.startswith("langoff_")]
+    out: dict[str, tuple[str, ...]] = {}
+    for r in range(1, sheet.nrows):
+        row = sheet.row_values(r)
+        langs = tuple(
+            str(row[i]).strip() for i in lang_columns if str(row[i]).strip() not in ("", ".")
+        )
+        code = str(row[header.index("iso3")]).strip()
+        for iso in CEPII_CODE_FIXES.get(code, [code]):
+            out.setdefault(iso, langs)
+    return pd.Series(out, dtype=object)
+
+
+def _passport_codes(df: pd.DataFrame, value: str, what: str) -> pd.DataFrame:
+    _require(df, ["Passport", "Destination", value], f"passport {what}")
+    return df.assign(
+        Passport=df["Passport"].str.strip(),
+        Destination=df["Destination"].str.strip(),
+        req=df[value].str.strip().str.lower(),
+    )
+
+
+def friction_of(requirement: str, year: int = 2025) -> float:
+    """Travel friction in [0, 1] of one passport-index requirement (see FRICTION_2025)."""
+    text = str(requirement).strip().lower()
+    if year == 2019:
+        if text not in FRICTION_2019:
+            raise WorldBuildError(f"unknown 2019 passport code {requirement!r}")
+        return FRICTION_2019[text]
+    if text.isdigit():  # a number of visa-free days
+        return 0.0
+    if text not in FRICTION_2025:
+        raise WorldBuildError(f"unknown passport requirement {requirement!r}")
+    return FRICTION_2025[text]
+
+
+def read_passport(path: str | Path, year: int) -> pd.DataFrame:
+    """Friction matrix (rows: passport ISO3, columns: destination ISO3) of a snapshot."""
+    value = "Code" if year == 2019 else "Requirement"
+    df = _passport_codes(_read_csv(path), value, f"{year} {path}")
+    mapping = {r: friction_of(r, year) for r in df["req"].unique()}
+    df["friction"] = df["req"].map(mapping)
+    matrix = df.pivot(index="Passport", columns="Destination", values="friction")
+    for code in matrix.index.intersection(matrix.columns):
+        matrix.loc[code, code] = 0.0  # own country, whatever the file says
+    return matrix
 
 
 def read_centroids(path: str | Path, report: list[str]) -> pd.DataFrame:
@@ -385,66 +586,172 @@ GDP_ESTIMATES: dict[str, tuple[float, int, str]] = {
     "PRK": (2.84e10, 2022, "Bank of Korea estimate of nominal GNI 2022 (about US$28 bn)"),
 }
 
+# Constants of the derived indicators (docs/data.md gives the reasons).
+GDP_SIZE = (8.0, 5.5)  # log10 GDP: 0 at US$100 m, 1 at about US$32 tn
+POP_SIZE = (4.0, 5.2)  # log10 population: 0 at 10,000 people, 1 at about 1.6 bn
+BROADBAND_FULL = 40.0  # fixed broadband per 100 people that counts as full coverage
+FINANCE_HALF = 0.10  # Chinese official finance 2000-2021 / GDP that scores 0.5
+DIASPORA_HALF = 0.005  # China-born share of the population that scores 0.5
+
 
 def _impute_subregion_median(
-    df: pd.DataFrame, column: str, observed: pd.Series, decimals: int
+    values: pd.Series, observed: pd.Series, subregion: pd.Series, decimals: int
 ) -> pd.Series:
-    """Median of ``column`` over observed rows of each row's subregion."""
-    medians = df[column].where(observed).groupby(df["subregion"]).median()
-    return df["subregion"].map(medians).round(decimals)
+    """Median of ``values`` over observed rows of each row's subregion."""
+    medians = values.where(observed).groupby(subregion).median()
+    return subregion.map(medians).round(decimals)
 
 
-def _add_note(notes: pd.Series, mask: pd.Series, text: pd.Series | str) -> pd.Series:
+def _add_note(notes: pd.Series, mask: pd.Series | np.ndarray, text: pd.Series | str) -> pd.Series:
     text = text if isinstance(text, pd.Series) else pd.Series(text, index=notes.index)
     joined = np.where(notes == "", text, notes + "; " + text)
-    return notes.where(~mask, pd.Series(joined, index=notes.index))
+    return notes.where(~np.asarray(mask), pd.Series(joined, index=notes.index))
 
 
-def _derive(df: pd.DataFrame) -> pd.DataFrame:
-    """Model-facing indices in [0, 1] from the published values."""
+def _latest(obs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Latest observed value of each row and its year."""
+    year = obs.apply(lambda row: row.last_valid_index(), axis=1)
+    value = pd.Series(
+        [np.nan if pd.isna(y) else obs.at[i, y] for i, y in year.items()], index=obs.index
+    )
+    return value, year
 
-    def oc01(column: str) -> pd.Series:
-        return (df[column] - 1.0) / 9.0
 
-    governance = df[["rule_of_law", "regulatory_quality", "control_of_corruption"]]
-    size = ((np.log10(df["gdp_usd"]) - 8.0) / 5.5).clip(0.0, 1.0)
-    skill = 0.5 * oc01("oc_law_enforcement") + 0.5 * df["government_effectiveness"] / 100
-    derived = pd.DataFrame(
+def _at_years(obs: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
+    """Each row linearly interpolated between its observed years, held outside them."""
+    out = np.empty((len(obs), len(years)))
+    for k, (_, row) in enumerate(obs.iterrows()):
+        seen = row.dropna()
+        if seen.empty:
+            raise WorldBuildError(f"no observation at all for {row.name}")
+        out[k] = np.interp(years, seen.index.to_numpy(float), seen.to_numpy(float))
+    return pd.DataFrame(out, index=obs.index, columns=list(years))
+
+
+def _fill_labels(obs: pd.DataFrame, years: Sequence[int], tag: str) -> pd.DataFrame:
+    """Per row and year: '' if observed, else ``tag`` with the year(s) the value came from."""
+    out = pd.DataFrame("", index=obs.index, columns=list(years))
+    for iso, row in obs.iterrows():
+        seen = [int(y) for y in row.dropna().index]
+        for y in years:
+            if y in seen:
+                continue
+            before = [s for s in seen if s < y]
+            after = [s for s in seen if s > y]
+            if before and after:
+                out.at[iso, y] = f"{tag} {before[-1]}-{after[0]}"
+            else:
+                out.at[iso, y] = f"{tag} {(before or after)[-1 if before else 0]}"
+    return out
+
+
+def _clip01(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, 0.0, 1.0)
+
+
+def indicators(f: Mapping[str, np.ndarray | pd.Series]) -> pd.DataFrame:
+    """The model-facing indicators in [0, 1] from the ingredient columns ``f``.
+
+    Works row-wise, so the same formulas serve the latest-year table and every year of
+    the per-year table. The formulas are documented in docs/data.md.
+    """
+
+    def col(name: str) -> np.ndarray:
+        return np.asarray(f[name], dtype=float)
+
+    def pct(name: str) -> np.ndarray:  # WGI percentile rank -> [0, 1]
+        return col(name) / 100.0
+
+    def oc01(name: str) -> np.ndarray:  # OC Index score 1..10 -> [0, 1]
+        return (col(name) - 1.0) / 9.0
+
+    visa = sum(w * col(VISA_COLUMNS[p]) for p, w in MANAGER_PASSPORTS.items())
+    manager_entry = 1.0 - visa
+    # Absolute size: a capable police force of a small state is still small, and it is
+    # swamped by a few compounds of thousands of workers each.
+    size = 0.5 * _clip01((np.log10(col("gdp_usd")) - GDP_SIZE[0]) / GDP_SIZE[1]) + 0.5 * _clip01(
+        (np.log10(col("population")) - POP_SIZE[0]) / POP_SIZE[1]
+    )
+    skill = 0.5 * oc01("oc_law_enforcement") + 0.5 * pct("government_effectiveness")
+    # Partner networks: the actors, the scam-adjacent markets they already run, and the
+    # Chinese business presence (finance, diaspora, language) the syndicates build on.
+    actors = (
+        oc01("oc_mafia_groups") + oc01("oc_criminal_networks") + oc01("oc_foreign_actors")
+    ) / 3
+    markets = (
+        oc01("oc_cyber_crimes") + oc01("oc_financial_crimes") + oc01("oc_human_trafficking")
+    ) / 3
+    finance = col("chinese_finance_gdp_share")
+    diaspora = col("china_born_share")
+    chinese = (
+        finance / (finance + FINANCE_HALF)
+        + diaspora / (diaspora + DIASPORA_HALF)
+        + col("official_chinese")
+    ) / 3
+    # Log scale: a compound needs some fixed lines, not national coverage.
+    broadband = _clip01(np.log1p(col("broadband_per100")) / np.log1p(BROADBAND_FULL))
+    out = pd.DataFrame(
         {
-            "regulatory_weakness": 0.75 * (1 - governance.mean(axis=1) / 100)
-            + 0.25 * (1 - oc01("oc_resilience")),
+            "regulatory_weakness": (
+                (1 - pct("rule_of_law"))
+                + (1 - pct("regulatory_quality"))
+                + (1 - oc01("oc_anti_money_laundering"))
+            )
+            / 3,
             "enforcement_capacity": size * skill,
-            "criminal_ties": pd.concat(
-                [oc01("oc_mafia_groups"), oc01("oc_criminal_networks"), oc01("oc_foreign_actors")],
-                axis=1,
-            ).mean(axis=1),
-            "protection": 0.5 * oc01("oc_state_embedded")
-            + 0.5 * (1 - df["control_of_corruption"] / 100),
-            "operability": 0.5 * df["government_effectiveness"] / 100
-            + 0.5 * df["political_stability"] / 100,
+            "criminal_ties": (actors + markets + chinese) / 3,
+            # Officials and businesses that shelter the compounds: raids leak or stall.
+            "protection": 0.5 * oc01("oc_state_embedded") + 0.5 * oc01("oc_private_sector"),
+            "operability": (
+                col("internet_share") + broadband + pct("political_stability") + manager_entry
+            )
+            / 4,
+            "manager_entry": manager_entry,
+            "cooperation": oc01("oc_international_cooperation"),
         },
-        index=df.index,
+        index=f["gdp_usd"].index if isinstance(f["gdp_usd"], pd.Series) else None,
     )
     # "+ 0.0" turns -0.0 into 0.0 so the CSV never shows "-0.0000".
-    return derived.clip(0.0, 1.0).round(4) + 0.0
+    return out.clip(0.0, 1.0).round(4) + 0.0
 
 
-def build_world(
-    wgi: str | Path,
-    oc: str | Path,
-    gdp: str | Path,
-    centroids: str | Path,
-    report: list[str] | None = None,
-) -> pd.DataFrame:
-    """Build the world table from the four raw files (paths).
+@dataclass
+class WorldTables:
+    """The three committed tables built from one raw data folder."""
+
+    world: pd.DataFrame
+    years: pd.DataFrame
+    friction: pd.DataFrame  # rows: passport (traveller) ISO3, columns: destination ISO3
+
+
+def _codes_not_in(source: pd.Index, table: pd.Index, what: str, report: list[str]) -> None:
+    extra = sorted(set(source) - set(table))
+    if extra:
+        report.append(
+            f"{what}: {len(extra)} codes not in the table ignored (aggregates, territories, "
+            f"non-members): {' '.join(map(str, extra))}"
+        )
+
+
+def _complete(obs: pd.DataFrame, what: str) -> None:
+    empty = obs.index[obs.isna().all(axis=1)].tolist()
+    if empty:
+        raise WorldBuildError(f"{what}: no value in any year for {empty}")
+
+
+def build_tables(paths: Mapping[str, str | Path], report: list[str] | None = None) -> WorldTables:
+    """Build the three tables from the raw files (``paths`` keyed like ``DEFAULT_FILES``).
 
     Report lines (exclusions, unmatched names, imputations) are appended to ``report``
-    when a list is given. Raises :class:`WorldBuildError` when the table would be
+    when a list is given. Raises :class:`WorldBuildError` when a table would be
     incomplete or inconsistent.
     """
     report = [] if report is None else report
+    missing_keys = sorted(set(DEFAULT_FILES) - set(paths))
+    if missing_keys:
+        raise WorldBuildError(f"no path given for {missing_keys}")
 
-    oc_df = read_oc(oc)
+    oc_df = read_oc(paths["oc"], 2023)
     oc_df["iso3"] = map_oc_countries(oc_df, report)
     unknown_regions = sorted(set(oc_df["Region"]) - set(REGION_GROUPS))
     if unknown_regions:
@@ -452,80 +759,271 @@ def build_world(
     oc_df["region"] = oc_df["Region"].map(REGION_GROUPS)
     oc_df = oc_df.rename(columns={"Region": "subregion"}).set_index("iso3")
 
-    wgi_df, wgi_names = read_wgi(wgi)
+    oc21 = read_oc(paths["oc2021"], 2021)
+    oc21["iso3"] = map_oc_countries(oc21, report)
+    oc21 = oc21.set_index("iso3")
+    for code in sorted(set(oc_df.index) ^ set(oc21.index)):
+        report.append(f"OC Index 2021 and 2023 differ in membership: {code}")
+
+    wgi_series, wgi_names = read_wgi_series(paths["wgi"])
     for code in sorted(set(wgi_names.index) - set(oc_df.index)):
         report.append(f"WGI only, not in OC Index, excluded: {wgi_names[code]} ({code})")
     for code in sorted(set(oc_df.index) - set(wgi_names.index)):
         report.append(f"OC Index only, not in WGI, excluded: {oc_df.at[code, 'Country']} ({code})")
 
-    df = oc_df.join(wgi_df, how="inner")
-    df["name"] = [
-        display_name(code, name) for code, name in zip(df.index, df["Country"], strict=True)
-    ]
-    notes = pd.Series("", index=df.index)
+    df = oc_df.loc[oc_df.index.isin(wgi_names.index)].sort_index()
+    idx = df.index
+    df["name"] = [display_name(code, name) for code, name in zip(idx, df["Country"], strict=True)]
+    notes = pd.Series("", index=idx)
+    obs: dict[str, pd.DataFrame] = {}
 
+    # --- governance (WGI): a member without any value takes its subregion's median
+    wgi_last_year = max(int(c) for s in wgi_series.values() for c in s.columns)
     for column in PERCENTILE_COLUMNS:
-        missing = df[column].isna()
-        if missing.any():
-            df.loc[missing, column] = _impute_subregion_median(df, column, ~missing, 1)
-            notes = _add_note(
-                notes, missing, f"{column}: no WGI value, imputed as subregion median"
-            )
-    year_columns = [f"{c}_year" for c in PERCENTILE_COLUMNS]
-    df["wgi_year"] = df[year_columns].min(axis=1)
+        series = wgi_series[column].reindex(idx)
+        empty = series.isna().all(axis=1)
+        if empty.any():
+            latest, _ = _latest(series)
+            imputed = _impute_subregion_median(latest, ~empty, df["subregion"], 1)
+            series.loc[empty, wgi_last_year] = imputed[empty]
+            notes = _add_note(notes, empty, f"{column}: no WGI value, imputed as subregion median")
+        obs[column] = series
 
-    gdp_df = read_gdp(gdp)
-    df = df.join(gdp_df, how="left")
-    df["gdp_usd"] = df["gdp_usd"].round(0)
+    # --- organised crime (OC Index 2021 and 2023 editions)
+    for column in OC_VALUE_COLUMNS:
+        series = pd.DataFrame({2021: oc21[column].reindex(idx), 2023: df[column]})
+        if series[2023].isna().any():
+            raise WorldBuildError(f"OC Index 2023 {column}: missing values")
+        obs[column] = series
+
+    # --- size: GDP and population
+    gdp = read_gdp_series(paths["gdp"])
+    _codes_not_in(gdp.dropna(how="all").index, idx, "GDP", report)
+    gdp = gdp.reindex(idx)
     for code, (value, year, source) in GDP_ESTIMATES.items():
-        if code in df.index and pd.isna(df.at[code, "gdp_usd"]):
-            df.loc[code, ["gdp_usd", "gdp_year"]] = [value, year]
-            notes = _add_note(notes, df.index == code, f"gdp: no WDI value; {source}")
-    missing = df["gdp_usd"].isna()
-    if missing.any():
-        df.loc[missing, "gdp_usd"] = _impute_subregion_median(df, "gdp_usd", ~missing, 0)
-        peer_year = df["gdp_year"].groupby(df["subregion"]).max()
-        df.loc[missing, "gdp_year"] = df.loc[missing, "subregion"].map(peer_year)
+        if code in idx and gdp.loc[code].isna().all():
+            gdp.loc[code, year] = value
+            notes = _add_note(notes, idx == code, f"gdp: no WDI value; {source}")
+    empty = gdp.isna().all(axis=1)
+    if empty.any():
+        latest, years = _latest(gdp)
+        imputed = _impute_subregion_median(latest, ~empty, df["subregion"], 0)
+        peer_year = years.where(~empty).groupby(df["subregion"]).max()
+        for code in idx[empty]:
+            gdp.loc[code, int(peer_year[df.at[code, "subregion"]])] = imputed[code]
         notes = _add_note(
             notes,
-            missing,
-            "gdp: no WDI value in any year, imputed as median of subregion "
-            + df["subregion"]
-            + " (gdp_year = latest peer year)",
+            empty,
+            "gdp: no WDI value in any year, imputed as median of subregion " + df["subregion"],
         )
+    obs["gdp_usd"] = gdp
 
-    df = df.join(read_centroids(centroids, report), how="left")
-    no_centroid = df.index[df["lat"].isna() | df["lon"].isna()].tolist()
+    population = read_population(paths["population"])
+    _codes_not_in(population.index, idx, "population", report)
+    obs["population"] = population.reindex(idx)
+    _complete(obs["population"], "population")
+    # Per capita at the GDP years, with the population of the same year.
+    pop_at_gdp = _at_years(obs["population"], list(gdp.columns))
+    obs["gdp_per_capita_usd"] = (gdp / pop_at_gdp.to_numpy()).round(2)
+
+    # --- connectivity
+    internet = read_internet(paths["internet"])
+    _codes_not_in(internet.index, idx, "internet use", report)
+    obs["internet_share"] = internet.reindex(idx)
+    _complete(obs["internet_share"], "internet use")
+    broadband = read_broadband(paths["broadband"])
+    _codes_not_in(broadband.index, idx, "fixed broadband", report)
+    broadband = broadband.reindex(idx)
+    empty = broadband.isna().all(axis=1)
+    if empty.any():
+        # ITU publishes no figure for these; public fixed broadband is negligible there.
+        broadband.loc[empty, int(broadband.columns.max())] = 0.0
+        notes = _add_note(notes, empty, "broadband: no ITU/WDI value in any year, taken as 0")
+    obs["broadband_per100"] = broadband
+
+    # --- Chinese presence: diaspora (share of the population), official finance, language
+    born = read_china_born(paths["migrants"])
+    _codes_not_in(born.index, idx, "UN DESA China-born stock", report)
+    born = born.reindex(idx)
+    empty = born.isna().all(axis=1)
+    if empty.any():
+        born.loc[empty, int(born.columns.max())] = 0.0
+        notes = _add_note(
+            notes, empty, "china_born: UN DESA gives no China-born figure, taken as 0"
+        )
+    obs["china_born"] = born
+    obs["china_born_share"] = (born / _at_years(obs["population"], list(born.columns))).round(6)
+
+    finance = read_gcdf(paths["gcdf"])
+    _codes_not_in(finance.index, idx, "GCDF", report)
+    not_recipient = ~idx.isin(finance.index)
+    finance = finance.reindex(idx).fillna(0.0)
+    notes = _add_note(
+        notes,
+        not_recipient,
+        "chinese_finance: no GCDF 3.0 commitment recorded (high income or none), 0",
+    )
+    gdp_2021 = _at_years(gdp, [2021])[2021]
+    finance_share = (finance / gdp_2021).round(6)
+
+    languages = read_languages(paths["cepii"])
+    _codes_not_in(languages.index, idx, "CEPII", report)
+    languages = languages.reindex(idx)
+    for code, langs in LANGUAGE_FIXES.items():
+        if code in idx and not isinstance(languages[code], tuple):
+            languages[code] = langs
+            notes = _add_note(notes, idx == code, "languages: not in CEPII, from the constitution")
+    no_lang = idx[[not isinstance(v, tuple) or not v for v in languages]].tolist()
+    if no_lang:
+        raise WorldBuildError(f"no official language for {no_lang} (add to LANGUAGE_FIXES)")
+
+    # --- ease of entry for the managers' passports (2019 and 2025 snapshots)
+    matrices = {
+        y: read_passport(paths[k], y)
+        for y, k in zip(PASSPORT_YEARS, ["passport2019", "passport"], strict=True)
+    }
+    for year, matrix in matrices.items():
+        gaps = sorted(set(idx) - set(matrix.columns)) + sorted(set(idx) - set(matrix.index))
+        if gaps:
+            raise WorldBuildError(
+                f"passport {year}: members missing as passport/destination {gaps}"
+            )
+        _codes_not_in(matrix.columns, idx, f"passport {year} destinations", report)
+    for passport, column in VISA_COLUMNS.items():
+        series = pd.DataFrame({y: m.loc[passport].reindex(idx) for y, m in matrices.items()})
+        if series.isna().any().any():
+            raise WorldBuildError(f"passport {passport}: destinations without a requirement")
+        obs[column] = series
+    friction = matrices[2025].loc[idx, idx]
+    if friction.isna().any().any():
+        pairs = [(a, b) for a in idx for b in idx if pd.isna(friction.at[a, b])]
+        raise WorldBuildError(f"passport 2025: pairs without a requirement: {pairs[:20]}")
+
+    # --- the latest-year table
+    for column, series in obs.items():
+        value, year = _latest(series)
+        df[column] = value
+        df[f"_{column}_year"] = year
+    df["wgi_year"] = df[[f"_{c}_year" for c in PERCENTILE_COLUMNS]].min(axis=1)
+    df["oc_year"] = df[[f"_{c}_year" for c in OC_VALUE_COLUMNS]].min(axis=1)
+    for short, column in [
+        ("gdp", "gdp_usd"),
+        ("population", "population"),
+        ("internet", "internet_share"),
+        ("broadband", "broadband_per100"),
+        ("china_born", "china_born"),
+        ("visa", VISA_COLUMNS["CHN"]),
+    ]:
+        df[f"{short}_year"] = df[f"_{column}_year"]
+    df["chinese_finance_usd"] = finance
+    df["chinese_finance_gdp_share"] = finance_share
+    df["chinese_finance_years"] = "2000-2021"
+    df["languages"] = ["; ".join(v) for v in languages]
+    df["official_english"] = [int("English" in v) for v in languages]
+    df["official_chinese"] = [int("Chinese" in v) for v in languages]
+
+    df = df.join(read_centroids(paths["centroids"], report), how="left")
+    no_centroid = idx[df["lat"].isna() | df["lon"].isna()].tolist()
     if no_centroid:
         raise WorldBuildError(f"no centroid for: {no_centroid}")
 
-    df = df.join(_derive(df))
+    derived = indicators(df)
+    for column in derived.columns:
+        df[column] = derived[column]
     df["source"] = SOURCE
     df["notes"] = notes
-    df = df.reset_index().sort_values("iso3").reset_index(drop=True)
 
+    # --- the per-year table: ingredients interpolated by year, then the same formulas
+    at = {column: _at_years(series, YEARS) for column, series in obs.items()}
+    static = {
+        "chinese_finance_gdp_share": finance_share,
+        "official_chinese": df["official_chinese"],
+    }
+    labels = [
+        _fill_labels(obs["rule_of_law"], YEARS, "wgi"),
+        _fill_labels(obs["oc_criminality"], YEARS, "oc"),
+        _fill_labels(obs["oc_cyber_crimes"], YEARS, "oc-2023-only"),
+        _fill_labels(obs["gdp_usd"], YEARS, "gdp"),
+        _fill_labels(obs["population"], YEARS, "pop"),
+        _fill_labels(obs["internet_share"], YEARS, "net"),
+        _fill_labels(obs["broadband_per100"], YEARS, "bb"),
+        _fill_labels(obs["china_born"], YEARS, "cn-born"),
+        _fill_labels(obs[VISA_COLUMNS["CHN"]], YEARS, "visa"),
+    ]
+    rows = []
+    for year in YEARS:
+        frame = pd.DataFrame({c: v[year] for c, v in at.items()}, index=idx)
+        for column, values in static.items():
+            frame[column] = values
+        ind = indicators(frame)
+        part = pd.DataFrame({"iso3": idx, "year": year}, index=idx)
+        for column in DERIVED_COLUMNS:
+            part[column] = ind[column]
+        part["cooperation"] = ind["cooperation"]
+        part["manager_entry"] = ind["manager_entry"]
+        part["internet_share"] = frame["internet_share"].round(4)
+        part["population"] = frame["population"].round(0)
+        part["gdp_per_capita_usd"] = frame["gdp_per_capita_usd"].round(2)
+        part["filled"] = [
+            "; ".join(t for t in (lab.at[iso, year] for lab in labels) if t) for iso in idx
+        ]
+        rows.append(part.reset_index(drop=True))
+    years_df = pd.concat(rows).sort_values(["iso3", "year"]).reset_index(drop=True)
+
+    last = years_df[years_df["year"] == YEARS[-1]].set_index("iso3")
+    check = [*DERIVED_COLUMNS, "cooperation", "manager_entry"]
+    if not np.allclose(last[check].to_numpy(), df.loc[last.index, check].to_numpy(), atol=1e-4):
+        raise WorldBuildError("the last year of world_years differs from the latest-year table")
+
+    df = df.reset_index().sort_values("iso3").reset_index(drop=True)
     for _, row in df[df["notes"] != ""].iterrows():
         report.append(f"imputed {row['iso3']} ({row['name']}): {row['notes']}")
-
-    gaps = [
-        f"{iso}.{column}"
-        for column in REQUIRED_COLUMNS
-        for iso in df.loc[df[column].isna(), "iso3"]
-    ]
+    gaps = [f"{iso}.{c}" for c in REQUIRED_COLUMNS for iso in df.loc[df[c].isna(), "iso3"]]
     if gaps:
         raise WorldBuildError(f"missing required values: {gaps}")
+    for column in COLUMNS:
+        if column.endswith("_year") or column in ("official_english", "official_chinese"):
+            df[column] = df[column].astype(int)
+    friction = friction.loc[df["iso3"], df["iso3"]]
+    return WorldTables(df[COLUMNS], years_df[YEAR_COLUMNS], friction)
 
-    df["wgi_year"] = df["wgi_year"].astype(int)
-    df["gdp_year"] = df["gdp_year"].astype(int)
-    return df[COLUMNS]
+
+def build_world(report: list[str] | None = None, **paths: str | Path) -> pd.DataFrame:
+    """The latest-year world table only (see :func:`build_tables`)."""
+    return build_tables(paths, report).world
+
+
+def _format(df: pd.DataFrame, formats: Mapping[str, str]) -> pd.DataFrame:
+    out = df.copy()
+    for column, fmt in formats.items():
+        # "+ 0.0" turns -0.0 into 0.0 so the CSV never shows "-0.0000".
+        out[column] = [fmt % (value + 0.0) for value in out[column]]
+    return out
 
 
 def to_csv_text(df: pd.DataFrame) -> str:
     """The exact text written to ``world.csv`` (fixed per-column float formats)."""
-    out = df[COLUMNS].copy()
-    for column, fmt in FLOAT_FORMATS.items():
-        out[column] = [fmt % value for value in out[column]]
-    return out.to_csv(index=False, lineterminator="\n")
+    return _format(df[COLUMNS], FLOAT_FORMATS).to_csv(index=False, lineterminator="\n")
+
+
+def years_csv_text(df: pd.DataFrame) -> str:
+    """The exact text written to ``world_years.csv``."""
+    return _format(df[YEAR_COLUMNS], YEAR_FORMATS).to_csv(index=False, lineterminator="\n")
+
+
+def friction_csv_text(friction: pd.DataFrame) -> str:
+    """The exact text written to ``world_travel_friction.csv`` (a square matrix)."""
+    out = friction.map(lambda v: f"{v:g}")
+    out.index.name = "passport"
+    return out.to_csv(lineterminator="\n")
+
+
+def companion_paths(out: Path) -> tuple[Path, Path]:
+    """Where the per-year and friction tables go next to ``out`` (``<stem>_years.csv``, …)."""
+    return (
+        out.with_name(f"{out.stem}_years.csv"),
+        out.with_name(f"{out.stem}_travel_friction.csv"),
+    )
 
 
 # --------------------------------------------------------------------------- CLI
@@ -535,12 +1033,17 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m sim.data.build_world", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--data-dir", type=Path, help="directory holding the four raw files")
+    parser.add_argument("--data-dir", type=Path, help="the raw data folder")
     for key, filename in DEFAULT_FILES.items():
         parser.add_argument(
             f"--{key}", type=Path, help=f"path to {filename} (overrides --data-dir)"
         )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output CSV path")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="output CSV path; <stem>_years.csv and <stem>_travel_friction.csv go beside it",
+    )
     args = parser.parse_args(argv)
     for key, filename in DEFAULT_FILES.items():
         if getattr(args, key) is None:
@@ -555,18 +1058,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     report: list[str] = []
     try:
-        df = build_world(args.wgi, args.oc, args.gdp, args.centroids, report=report)
+        tables = build_tables({k: getattr(args, k) for k in DEFAULT_FILES}, report=report)
     except (WorldBuildError, OSError) as exc:
         print("\n".join(report), file=sys.stderr)
         print(f"build_world failed: {exc}", file=sys.stderr)
         return 1
+    years_out, friction_out = companion_paths(args.out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(to_csv_text(df), encoding="utf-8", newline="")
-    print(f"world table: {len(df)} rows written to {args.out}")
+    args.out.write_text(to_csv_text(tables.world), encoding="utf-8", newline="")
+    years_out.write_text(years_csv_text(tables.years), encoding="utf-8", newline="")
+    friction_out.write_text(friction_csv_text(tables.friction), encoding="utf-8", newline="")
+    print(f"world table: {len(tables.world)} rows written to {args.out}")
+    print(f"per-year table: {len(tables.years)} rows written to {years_out}")
+    print(f"travel friction: {tables.friction.shape} written to {friction_out}")
     for line in report:
         print(f"  {line}")
-    if not any(line.startswith("imputed ") for line in report):
-        print("  no imputations")
     return 0
 
 

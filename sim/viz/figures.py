@@ -812,3 +812,46 @@ def sweep_figures(directory: str | os.PathLike, out: str | os.PathLike | None = 
         ax = heatmap_2d(runs, x=grid[1], y=grid[0], value="wdq")
         written.append(save_png(ax.figure, dest / "heatmap_wdq.png"))
     return written
+
+
+def _panel_title(ax: Axes, output: str, output_labels: Mapping[str, str]) -> None:
+    ax.set_title(output_labels.get(output, output), fontsize=10.5, loc="left")
+
+
+def morris_bars(df: pd.DataFrame, *, outputs: Sequence[str], output_labels: Mapping[str, str],
+                caption_line: str) -> Figure:
+    """Morris mu_star bars with CI error bars and sigma markers, one panel per output."""
+    outs = list(outputs)
+    indigo, rose = PALETTE[0], PALETTE[6]
+    with style():
+        fig, axes = plt.subplots(1, len(outs), figsize=(15, 5.6), layout="constrained")
+    for ax, out in zip(axes, outs, strict=True):
+        sel = df[df["output"] == out].pivot(index="parameter", columns="index", values="value")
+        conf = df[(df["output"] == out) & (df["index"] == "mu_star")].set_index("parameter")
+        sel = sel.sort_values("mu_star")  # largest at the top of a horizontal chart
+        pos = np.arange(len(sel))
+        ax.barh(pos, sel["mu_star"], color=indigo, height=0.65, label="μ* (mean |effect|)",
+                xerr=conf.loc[sel.index, "conf"], error_kw={"ecolor": "black", "capsize": 3,
+                                                             "elinewidth": 1})
+        ax.plot(sel["sigma"], pos, "D", color=rose, markersize=6, markeredgecolor="black",
+                markeredgewidth=0.6, label="σ (non-linearity, interactions)")
+        ax.set_yticks(pos, sel.index)
+        ax.set_xlim(left=0)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel("effect on the output over the factor's range")
+        _panel_title(ax, out, output_labels)
+        tidy(ax)
+    axes[0].set_ylabel("parameter")
+    handles, labels = axes[0].get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith("μ*"))
+    handles = [handles[i] for i in order]
+    labels = [labels[i] for i in order]
+    handles.append(plt.Line2D([], [], color="black", linewidth=1, marker="|", markersize=8))
+    labels.append("95% bootstrap CI of μ*")
+    # Upper right, outside the panels: the bottom edge belongs to the caption line.
+    fig.legend(handles, labels, loc="outside right upper", ncols=1, frameon=False)
+    fig.suptitle("Morris screening: which parameters move the outcomes of the Mekong crackdown",
+                 x=0.01, ha="left", fontsize=12.5, fontweight="bold")
+    caption(fig, caption_line)
+    fig.get_layout_engine().set(h_pad=0.12)
+    return fig

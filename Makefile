@@ -18,7 +18,7 @@ $(BIN)/python:
 
 # make test: the package with every extra its tests use.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,ema,app]"
+	$(BIN)/python -m pip install --quiet -e ".[test,ema,app,calibrate]"
 	@touch $(STAMP) $(BASE) $(APP)
 
 # make run: the package alone.

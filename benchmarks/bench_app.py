@@ -77,7 +77,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = ap.parse_args()
     port = args.port or _free_port()
-    code = f"import sys; from sim.app.app import serve; sys.exit(serve(port={port}))"
+    code = f"import sys; from sim.app.server import serve; sys.exit(serve(port={port}))"
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"

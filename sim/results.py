@@ -1,9 +1,11 @@
 """The results contract: tables and summary of a run, written atomically.
 
 A run directory holds ``timeseries.parquet`` (+ ``timeseries.csv``),
-``events.parquet``, ``summary.json`` and ``resolved_config.yaml`` (Hydra adds
-its own ``.hydra/``). Every file is written to a temporary name in the same
-directory and renamed into place, so a crash never leaves a half-written file.
+``events.parquet``, ``summary.json``, ``resolved_config.yaml`` and, written
+last, ``manifest.json`` (every file's size and SHA-256: the run is finished
+only when the files match it; Hydra adds its own ``.hydra/``). Every file is
+written to a temporary name in the same directory and renamed into place, so a
+crash never leaves a half-written file under a contract name.
 """
 
 from __future__ import annotations
@@ -29,22 +31,25 @@ import pyarrow.csv as pa_csv
 import yaml
 
 from sim.core import metrics
-from sim.core.series import SERIES
+from sim.core.series import SERIES, SOURCE_SERIES
 from sim.core.timeline import month_index, month_label
 from sim.core.world import EAST_SE_ASIA
+from sim.identity import MANIFEST, manifest_record, mark_unfinished
 
 if TYPE_CHECKING:
     from sim.config import RunSpec
     from sim.core.model import ScamModel
 
 EVENT_COLUMNS = ("step", "date", "kind", "syndicate", "from", "to", "size")
-RESULT_FILES = (
+# The files of the contract, each listed with its size and checksum in the manifest.
+CONTRACT_FILES = (
     "timeseries.parquet",
     "timeseries.csv",
     "events.parquet",
     "summary.json",
     "resolved_config.yaml",
 )
+RESULT_FILES = (*CONTRACT_FILES, MANIFEST)
 # Before/after windows of the displacement metrics (months).
 WINDOW, LAG = 12, 12
 
@@ -168,10 +173,8 @@ def control_workers(control: Any, model: ScamModel) -> np.ndarray | None:
         return None
     shape = model.rec["workers"].shape
     if isinstance(control, RunResult):
-        if control.model is not None:
-            control = control.model.rec["workers"]
-        else:
-            control = control.timeseries
+        kept = control.model
+        control = kept.rec["workers"] if kept is not None else control.timeseries
     if isinstance(control, pd.DataFrame):
         wide = control.pivot_table(index="step", columns="iso3", values="workers", aggfunc="sum")
         wide = wide.reindex(index=range(shape[0]), columns=model.world.iso3, fill_value=0)
@@ -191,8 +194,6 @@ def workforce_by_source_frame(model: ScamModel) -> pd.DataFrame:
     compound, not yet recruitable again). Nationality mixes are tracked per host as
     fractions, so the values are persons with decimals (rounded to 0.01).
     """
-    from sim.core.model import SOURCE_SERIES
-
     t, n = model.rec["workers"].shape
     w = model.world
     frame: dict[str, Any] = {
@@ -201,8 +202,9 @@ def workforce_by_source_frame(model: ScamModel) -> pd.DataFrame:
         "iso3": np.tile(w.iso3, t),
         "region": np.tile(w.region, t),
     }
-    for name in SOURCE_SERIES:
-        frame[name] = model.src_rec[name].reshape(-1).round(2)
+    for s in SOURCE_SERIES:
+        values = model.src_rec[s.name].reshape(-1)
+        frame[s.name] = values if s.decimals is None else values.round(s.decimals)
     return pd.DataFrame(frame)
 
 
@@ -307,10 +309,6 @@ def summarize(
             )["wdq"]
         disp = {"wdq": vs["wdq"], "total_net_effect": vs["total_net_effect"]}
         split = metrics.moved_removed(vs["delta_r"], vs["delta_d"])
-        total_c = ctrl.sum(axis=1)
-        after = metrics.period_mean(total, t0 + LAG, WINDOW)
-        after_c = metrics.period_mean(total_c, t0 + LAG, WINDOW)
-        out["global_change_vs_control"] = metrics.relative_change(after_c, after)
     elif ctrl is None:
         split = split_nc
     out["wdq"] = disp["wdq"]
@@ -320,7 +318,11 @@ def summarize(
     out["removed_share"] = split["removed_share"]
     out["moved_share_no_control"] = split_nc["moved_share"]
     out["removed_share_no_control"] = split_nc["removed_share"]
-    out.setdefault("global_change_vs_control", nan)
+    out["global_change_vs_control"] = nan
+    if ctrl is not None and t0 is not None and 0 < t0 <= t_last:
+        after = metrics.period_mean(total, t0 + LAG, WINDOW)
+        after_c = metrics.period_mean(ctrl.sum(axis=1), t0 + LAG, WINDOW)
+        out["global_change_vs_control"] = metrics.relative_change(after_c, after)
     out["local_change"] = change["local_change"] if len(targets) else nan
     out["global_change"] = change["global_change"]
     out["recovery_months"] = recovery
@@ -373,9 +375,10 @@ def _parquet(df: pd.DataFrame) -> Callable[[io.BufferedWriter], None]:
 
 
 def write_run(result: RunResult, directory: str | os.PathLike) -> Path:
-    """Write the results contract; summary.json goes last and marks a finished run."""
+    """Write the results contract; the manifest goes last and marks a finished run."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
+    mark_unfinished(out)  # a rewrite is unfinished until its new manifest is in place
     ts = result.timeseries.copy()
     ts["date"] = pd.to_datetime(ts["date"]).astype("datetime64[ms]")
     _atomic(out / "timeseries.parquet", _parquet(ts))
@@ -397,17 +400,38 @@ def write_run(result: RunResult, directory: str | os.PathLike) -> Path:
         out / "resolved_config.yaml", yaml.safe_dump(result.config, sort_keys=False)
     )
     atomic_write_text(out / "summary.json", json.dumps(result.summary, indent=2) + "\n")
+    rid = str(result.summary.get("run_id", ""))
+    manifest = manifest_record(out, CONTRACT_FILES, rid)
+    atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return out
 
 
+def _read(path: Path, load: Callable[[Path], Any]) -> Any:
+    """``load(path)``, or RunFilesError naming the run folder and the file."""
+    from sim.core.errors import RunFilesError
+
+    if not path.is_file():
+        raise RunFilesError(str(path.parent), f"{path.name} is missing")
+    try:
+        return load(path)
+    except Exception as err:  # Arrow, YAML and JSON raise many types; one line
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:120]
+        raise RunFilesError(
+            str(path.parent), f"{path.name} cannot be read (truncated or corrupt?): {first}"
+        ) from None
+
+
 def read_run(directory: str | os.PathLike) -> RunResult:
-    """Load a run directory written by :func:`write_run`."""
+    """Load a run directory written by :func:`write_run` (RunFilesError if a file is bad)."""
     d = Path(directory)
-    with (d / "resolved_config.yaml").open() as fh:
-        config = yaml.safe_load(fh)
+
+    def load_yaml(p: Path) -> Any:
+        with p.open() as fh:
+            return yaml.safe_load(fh)
+
     return RunResult(
-        timeseries=pd.read_parquet(d / "timeseries.parquet"),
-        events=pd.read_parquet(d / "events.parquet"),
-        summary=json.loads((d / "summary.json").read_text()),
-        config=config,
+        timeseries=_read(d / "timeseries.parquet", pd.read_parquet),
+        events=_read(d / "events.parquet", pd.read_parquet),
+        summary=_read(d / "summary.json", lambda p: json.loads(p.read_text())),
+        config=_read(d / "resolved_config.yaml", load_yaml),
     )

@@ -42,7 +42,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
-from sim.app.app import wait_for  # noqa: E402  (after the skips: the app needs the app extra)
+from sim.app.server import wait_for  # noqa: E402  (after the skips: the app needs the app extra)
 
 
 def _free_port() -> int:
@@ -72,7 +72,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     out = (logs / "stdout.txt").open("wb")
     err = (logs / "stderr.txt").open("wb")
-    code = f"import sys; from sim.app.app import serve; sys.exit(serve(port={port}))"
+    code = f"import sys; from sim.app.server import serve; sys.exit(serve(port={port}))"
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=out, stderr=err,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
@@ -189,7 +189,7 @@ def test_app_offline_step_and_crackdown(app_url: str) -> None:
 
 def test_demo_model_crackdown_and_levers() -> None:
     """The same crackdown without a browser; the sliders reach the model."""
-    from sim.app.app import DemoModel
+    from sim.app.adapter import DemoModel
     from sim.core.interventions import Cooperation, Crackdown
 
     m = DemoModel(world="teaching", coordination="ASEAN", capacity_building=0.3,

@@ -478,3 +478,57 @@ def test_prop_period_mean_within_range(series, start, length):
     else:
         window = series[lo:hi]
         assert min(window) - 1e-6 <= m <= max(window) + 1e-6
+
+
+# ---------------------------------------------------------------------------
+# Displacement against a control run; moved vs removed
+# ---------------------------------------------------------------------------
+
+
+def _two_runs():
+    # Columns: R (target), D1, D2. Steps 0-1 before (t0 = 2, window 2, lag 0), 2-3 after.
+    treated = np.array([[100, 150, 50], [100, 150, 50], [40, 200, 90], [40, 200, 90]], float)
+    control = np.array([[100, 150, 50], [100, 150, 50], [110, 170, 60], [110, 170, 60]], float)
+    return treated, control
+
+
+def test_displacement_vs_control_hand_case():
+    from sim.core.metrics import displacement_vs_control
+
+    a, c = _two_runs()
+    out = displacement_vs_control(a, c, [0], t0=2, window=2, lag=0)
+    # ΔR = (40-100) - (110-100) = -70; ΔD = (290-200) - (230-200) = 60
+    assert out["delta_r"] == -70 and out["delta_d"] == 60
+    assert out["wdq"] == pytest.approx(-6 / 7)
+    assert out["total_net_effect"] == pytest.approx(10.0)
+    # With a buffer of D2 only: ΔD = (90-50) - (60-50) = 30 -> WDQ = -3/7
+    buf = displacement_vs_control(a, c, [0], t0=2, buffer=[2], window=2, lag=0)
+    assert buf["wdq"] == pytest.approx(-3 / 7)
+
+
+def test_displacement_vs_control_removes_a_shared_trend():
+    from sim.core.metrics import displacement_vs_control
+
+    # Both runs grow everywhere by the same trend; the treated run is identical: no effect.
+    a = np.array([[10, 10], [10, 10], [20, 30], [20, 30]], float)
+    out = displacement_vs_control(a, a.copy(), [0], t0=2, window=2, lag=0)
+    assert math.isnan(out["wdq"]) and out["total_net_effect"] == 0
+    # Without the control the same trend would read as "displacement" (WDQ = 2).
+    assert displacement_summary(a, [0], t0=2, window=2, lag=0)["wdq"] == pytest.approx(2.0)
+
+
+def test_displacement_vs_control_rejects_mismatched_shapes():
+    from sim.core.metrics import displacement_vs_control
+
+    with pytest.raises(ValueError):
+        displacement_vs_control(np.zeros((4, 3)), np.zeros((4, 2)), [0], t0=2)
+
+
+def test_moved_removed_hand_cases():
+    from sim.core.metrics import moved_removed
+
+    assert moved_removed(-70, 60) == pytest.approx({"moved_share": 6 / 7, "removed_share": 1 / 7})
+    assert moved_removed(-70, -10) == {"moved_share": 0.0, "removed_share": 1.0}  # diffusion
+    assert moved_removed(-70, 100) == {"moved_share": 1.0, "removed_share": 0.0}  # capped
+    out = moved_removed(10, 5)  # the targets did not lose: undefined
+    assert math.isnan(out["moved_share"]) and math.isnan(out["removed_share"])

@@ -99,11 +99,23 @@ def _check_accounting(model: ScamModel) -> None:
     # Victim losses are the revenue, redistributed over victim countries.
     assert model.rec["victim_losses_usd"].sum() == pytest.approx(model.rec["revenue_usd"].sum())
     assert model.rec["rescued"].sum() == wf["rescued"]
+    # Labour: persons are conserved across pools, compounds and the returned stocks,
+    # the nationality mix of every host adds up to its workforce, no pool is negative.
+    lab = model.labour
+    assert lab.total() == pytest.approx(lab.expected_total(), rel=1e-9, abs=1e-3)
+    assert lab.comp.sum(axis=1) == pytest.approx(model.workers_by_jurisdiction(), abs=1e-6)
+    assert (lab.pool >= -1e-9).all() and (lab.comp >= -1e-9).all()
+    assert (lab.returned >= -1e-9).all()
+    assert lab.by_source["rescued"].sum() == pytest.approx(wf["rescued"], rel=1e-9, abs=1e-6)
+    assert lab.by_source["released"].sum() == pytest.approx(wf["released"], rel=1e-9, abs=1e-6)
+    assert lab.by_source["recruited"].sum() == pytest.approx(wf["recruited"], rel=1e-9,
+                                                             abs=1e-6)
+    assert model.src_rec["workers"][-1].sum() == pytest.approx(held, abs=1e-6)
 
 
 def test_accounting_on_every_scenario():
     for scenario in ("baseline", "mekong_crackdown", "whack_a_mole", "financial_squeeze",
-                     "capacity_building", "global_coordination"):
+                     "capacity_building", "global_coordination", "source_protection"):
         res = sim.run(scenario, world="teaching", seed=5, steps=72, keep_model=True)
         _check_accounting(res.model)
 
@@ -121,6 +133,13 @@ PARAM_STRATEGY = st.fixed_dictionaries(
         "split_prob": st.floats(0.0, 1.0),
         "cost_per_worker_usd": st.floats(0.0, 20_000.0),
         "syndicates": st.integers(1, 80),
+        "pool_share": st.floats(0.0, 1e-3),
+        "pool_recovery_rate": st.floats(0.0, 0.5),
+        "retraffic_rate": st.floats(0.0, 1.0),
+        "raid_close_rate": st.floats(0.0, 10.0),
+        "raid_budget": st.floats(0.0, 500.0),
+        "political_gain": st.floats(0.0, 1.0),
+        "detection_lag": st.integers(0, 24),
     }
 )
 
@@ -128,7 +147,7 @@ PARAM_STRATEGY = st.fixed_dictionaries(
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(params=PARAM_STRATEGY, seed=st.integers(0, 2**31))
 def test_invariants_hold_for_any_parameters(params, seed):
-    res = sim.run("mekong_crackdown", world="teaching", seed=seed, steps=40, keep_model=True,
+    res = sim.run("source_protection", world="teaching", seed=seed, steps=40, keep_model=True,
                   **params)
     _check_accounting(res.model)
 
@@ -143,6 +162,7 @@ def test_split_growing_the_syndicate_store_keeps_arrays_aligned():
     # Found by the property test: many splits grow the store past its first capacity.
     res = sim.run("mekong_crackdown", world="teaching", seed=0, steps=40, keep_model=True,
                   syndicates=16, split_prob=1.0, raid_rate=1.0, relocation_carry=0.0,
+                  raid_budget=1e4, raid_close_rate=10.0,
                   attrition_rate=0.0, payout_rate=0.0, expansion_rate=0.0, exit_utility=0.0)
     assert len(res.model.syndicates.alive) > 64
     assert (res.events["kind"] == "split").sum() > 0

@@ -1,8 +1,16 @@
-"""Pattern-oriented validation (MODEL.md §6) on the world table, over several seeds.
+"""Mechanism checks on the world table: each outcome where theory says it must happen.
 
-Each check is statistical: a 95% confidence interval over seeds (Student t) must
-lie on the right side. The default run uses 8 seeds; ``pytest -m slow`` repeats
-the checks with 30 seeds.
+Displacement is not assumed. Each test sets parameters under which a mechanism
+decides the outcome one way, and checks it across seeds with a 95% confidence
+interval (Student t) against the same-seed control run (common random numbers):
+
+- exhausted source pools: the industry cannot replace its losses, so it shrinks;
+- a crackdown in one host with no enforcement anywhere else and plenty of labour:
+  the rest of the world gains (displacement, WDQ < 0 against the control);
+- a crackdown everywhere with scarce labour: most of what leaves is removed;
+- the default baseline stays within the calibrated magnitudes (MODEL.md §6, 4).
+
+``pytest -m slow`` repeats the checks with more seeds.
 """
 
 from __future__ import annotations
@@ -13,17 +21,16 @@ from scipy import stats
 
 import sim
 
-FAST_SEEDS = tuple(range(1, 9))
-SLOW_SEEDS = tuple(range(101, 131))
-FAR_REGIONS = {"Africa", "Pacific", "South America", "Middle East", "Europe"}
-HUB_CRACKDOWN = {
-    "kind": "crackdown", "targets": ["mekong_hubs"], "start": "2025-02",
-    "duration_months": 12, "intensity": 0.6, "protection_cut": 0.6,
+FAST_SEEDS = tuple(range(1, 6))
+SLOW_SEEDS = tuple(range(101, 121))
+MMR_CRACKDOWN = {
+    "kind": "crackdown", "targets": ["MMR"], "start": "2025-02", "duration_months": 12,
+    "intensity": 0.6, "protection_cut": 0.6,
 }
-# Same raids; every state shares intelligence on arriving compounds (no extra raids).
-GLOBAL_INTEL = {
-    "kind": "cooperation", "targets": ["all"], "start": "2025-02", "duration_months": 36,
-    "pressure_uplift": 0.0, "intel_sharing": True,
+EVERYWHERE = {**MMR_CRACKDOWN, "targets": ["all"], "duration_months": 0, "intensity": 0.8}
+NO_ENFORCEMENT_ELSEWHERE = {
+    "baseline_pressure": 0.0, "capacity_pressure": 0.0, "response_gain": 0.0,
+    "political_gain": 0.0,
 }
 
 
@@ -34,90 +41,78 @@ def ci95(values) -> tuple[float, float, float]:
     return x.mean(), x.mean() - half, x.mean() + half
 
 
-def _runs(scenario, seeds, **kw):
-    return [sim.run(scenario, world="world", seed=s, **kw) for s in seeds]
+def _paired(events, seeds, **params):
+    """The treated runs, each with its same-seed control run (no events) as counterfactual."""
+    out = []
+    for s in seeds:
+        control = sim.run("baseline", seed=s, keep_model=True, **params)
+        out.append(sim.run("baseline", seed=s, events=events, control=control, **params).summary)
+    return out
 
 
-def check_crackdown_displaces_and_recovers(seeds):
-    runs = _runs("mekong_crackdown", seeds)
-    wdq = [r.summary["wdq"] for r in runs]
-    mean, lo, hi = ci95(wdq)
-    assert hi < 0, f"WDQ {mean:.2f} [{lo:.2f}, {hi:.2f}] should be < 0"
-    assert ci95([r.summary["local_change"] for r in runs])[2] < -0.5  # Myanmar empties
-    # The rest of the world gains what Myanmar loses (displacement, not disappearance).
-    for r in runs:
-        ts = r.timeseries
-        rest = ts[ts["iso3"] != "MMR"].groupby("step")["workers"].sum()
-        assert rest.loc[37:48].mean() > rest.loc[13:24].mean()
-    # Global activity dips, then recovers to its pre-crackdown level within a few years.
-    assert ci95([r.summary["global_change"] for r in runs])[2] < 0
-    recovery = [r.summary["recovery_months"] for r in runs]
-    recovered = [m for m in recovery if m is not None]
-    assert len(recovered) >= 0.75 * len(runs), recovery
-    assert np.median(recovered) <= 60, recovery
-    return runs
+def check_exhausted_pools_shrink_the_industry(seeds):
+    # No one left to recruit and no refill: attrition and raids are never replaced.
+    for s in seeds:
+        r = sim.run("baseline", seed=s, pool_share=1e-9, pool_recovery_rate=0.0,
+                    retraffic_rate=0.0, record_events=False)
+        ts = r.timeseries.groupby("step")["workers"].sum()
+        assert ts.iloc[-1] < 0.5 * ts.iloc[0], (s, ts.iloc[0], ts.iloc[-1])
+        assert (np.diff(ts.to_numpy()) <= 0).all(), "no recruitment: never grows"
 
 
-def check_new_far_regions(runs):
-    reached = []
-    for r in runs:
-        ev = r.events
-        moves = ev[ev["kind"].isin(["relocation", "expansion"]) & (ev["step"] >= 25)]
-        regions = set(
-            r.timeseries.drop_duplicates("iso3").set_index("iso3").loc[moves["to"], "region"]
-        )
-        reached.append(len(regions & FAR_REGIONS))
-    assert min(reached) >= 3, reached
-    assert np.mean(reached) >= 4, reached
+def check_displacement_without_enforcement_elsewhere(seeds):
+    runs = _paired([MMR_CRACKDOWN], seeds, pool_share=1e-3, **NO_ENFORCEMENT_ELSEWHERE)
+    mean, lo, hi = ci95([r["wdq"] for r in runs])
+    assert hi < 0, f"WDQ vs control {mean:.2f} [{lo:.2f}, {hi:.2f}] should be < 0"
+    assert ci95([r["moved_share"] for r in runs])[1] > 0.05
 
 
-def check_coordination_displaces_less(seeds):
-    uni = [sim.run("baseline", seed=s, events=[HUB_CRACKDOWN]).summary for s in seeds]
-    coo = [sim.run("baseline", seed=s, events=[HUB_CRACKDOWN, GLOBAL_INTEL]).summary
-           for s in seeds]
-    diff = [c["wdq"] - u["wdq"] for u, c in zip(uni, coo, strict=True)]
-    mean, lo, _ = ci95(diff)
-    assert lo > 0, f"coordinated WDQ should be closer to 0: diff {mean:.3f}, lower {lo:.3f}"
-    shrink = [c["global_change"] - u["global_change"] for u, c in zip(uni, coo, strict=True)]
-    assert ci95(shrink)[2] < 0  # and the total shrinks more
-
-
-def check_capacity_building_reduces_spread(seeds, crackdown_runs):
-    cap = _runs("capacity_building", seeds)
-    diff = [
-        c.summary["new_jurisdictions_end"] - m.summary["new_jurisdictions_end"]
-        for m, c in zip(crackdown_runs, cap, strict=True)
-    ]
-    mean, _, hi = ci95(diff)
-    assert hi < 0, f"capacity building should reduce spread: diff {mean:.1f}, upper {hi:.1f}"
+def check_removal_under_enforcement_everywhere(seeds):
+    runs = _paired([EVERYWHERE], seeds, pool_share=5e-5)
+    change = [r["global_change_vs_control"] for r in runs]
+    assert ci95(change)[2] < -0.3, change  # the industry shrinks, it does not just move
+    removed = [r["removed_share"] for r in runs if r["removed_share"] is not None]
+    assert len(removed) >= 0.8 * len(runs) and np.mean(removed) > 0.5, removed
 
 
 def check_baseline_magnitudes(seeds):
-    for r in _runs("baseline", seeds):
+    for s in seeds:
+        r = sim.run("baseline", seed=s, record_events=False)
         yearly = np.array(r.summary["victim_losses_esea_by_year_usd"]) / 1e9
         assert ((yearly >= 18) & (yearly <= 37)).all(), yearly
         workers = r.timeseries.groupby("step")["workers"].sum()
         assert workers.min() >= 100_000 and workers.max() < 1_000_000
 
 
-def test_crackdown_displacement_recovery_and_reach():
-    runs = check_crackdown_displaces_and_recovers(FAST_SEEDS)
-    check_new_far_regions(runs)
-    check_capacity_building_reduces_spread(FAST_SEEDS, runs)
+def test_exhausted_source_pools_make_the_total_fall():
+    check_exhausted_pools_shrink_the_industry(FAST_SEEDS[:2])
 
 
-def test_coordination_displaces_less_than_unilateral():
-    check_coordination_displaces_less(FAST_SEEDS)
+def test_no_enforcement_elsewhere_gives_displacement():
+    check_displacement_without_enforcement_elsewhere(FAST_SEEDS)
+
+
+def test_enforcement_everywhere_with_scarce_labour_removes():
+    check_removal_under_enforcement_everywhere(FAST_SEEDS)
 
 
 def test_baseline_losses_and_workforce_in_calibrated_range():
     check_baseline_magnitudes(FAST_SEEDS)
 
 
+def test_crackdown_rescues_are_in_the_reported_range():
+    # About 7,000 people freed in Myanmar in the year after the 2025-02 crackdown.
+    freed = []
+    for s in FAST_SEEDS:
+        ts = sim.run("mekong_crackdown", seed=s, record_events=False).timeseries
+        year = ts[(ts["iso3"] == "MMR") & (ts["step"] >= 25) & (ts["step"] < 37)]
+        freed.append(year["rescued"].sum())
+    assert 1_000 <= np.mean(freed) <= 15_000, freed
+
+
 @pytest.mark.slow
-def test_patterns_with_30_seeds():
-    runs = check_crackdown_displaces_and_recovers(SLOW_SEEDS)
-    check_new_far_regions(runs)
-    check_capacity_building_reduces_spread(SLOW_SEEDS, runs)
-    check_coordination_displaces_less(SLOW_SEEDS)
+def test_patterns_with_20_seeds():
+    check_exhausted_pools_shrink_the_industry(SLOW_SEEDS[:5])
+    check_displacement_without_enforcement_elsewhere(SLOW_SEEDS)
+    check_removal_under_enforcement_everywhere(SLOW_SEEDS)
     check_baseline_magnitudes(SLOW_SEEDS)

@@ -150,13 +150,13 @@ def test_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, launc
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.time() + 300
-    while time.time() < deadline and len(list(out.glob("runs/*/summary.json"))) < 3:
+    while time.time() < deadline and len(list(out.glob("runs/*/manifest.json"))) < 3:
         time.sleep(0.05)
     os.killpg(proc.pid, sig)  # the whole process group, as a terminal's Ctrl-C does
     _, err = proc.communicate(timeout=120)
     if sig == signal.SIGINT:
         assert proc.returncode == 130 and "run the same command again to resume" in err
-    finished = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/summary.json")}
+    finished = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/manifest.json")}
     assert 3 <= len(finished) < 12, "the sweep should have been stopped midway"
     assert not (out / "runs.parquet").exists()
     # Every result file present is complete; only hidden temporaries may be partial.
@@ -169,7 +169,7 @@ def test_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, launc
     assert proc2.returncode == 0, proc2.stderr
     for p, mtime in finished.items():
         assert p.stat().st_mtime_ns == mtime, f"{p.parent.name} was redone"
-    assert len(list(out.glob("runs/*/summary.json"))) == 12
+    assert len(list(out.glob("runs/*/manifest.json"))) == 12
     assert not list(out.glob("runs/*/.*.tmp"))
     # The resumed sweep equals an uninterrupted one.
     fresh = tmp_path / "fresh"

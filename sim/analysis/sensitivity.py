@@ -99,6 +99,51 @@ FACTORS: tuple[Factor, ...] = (
         "default 3; from no use of the task force's shared intelligence to twice the "
         "calibrated effect on new arrivals (acts only on arrivals in CHN, MMR, THA)",
     ),
+    # --- structural parameters: recruitment, expansion, exit, raid outcomes, host reaction
+    Factor(
+        "pool_share", 0.5e-4, 4e-4,
+        "default 1.5e-4; the recruitable share of the online, income-weighted population is "
+        "not observed: from a third to almost three times (labour scarce to plentiful)",
+    ),
+    Factor(
+        "pool_recovery_rate", 0.01, 0.08,
+        "default 0.03; a depleted pool refills in about 8 years (0.01) to about a year (0.08)",
+    ),
+    Factor(
+        "pool_cost_elasticity", 0.5, 3.0,
+        "default 1.5; from recruitment costs barely reacting to depletion to steeply rising",
+    ),
+    Factor(
+        "payback_months", 2.0, 8.0,
+        "default 4; how fast a recruit or a new site must pay for itself (impatience, risk)",
+    ),
+    Factor(
+        "beta_labour", 0.0, 3.0,
+        "default 1; from labour costs ignored in the choice of a destination to a strong "
+        "pull toward cheap labour (and toward giving up where it is dear everywhere)",
+    ),
+    Factor(
+        "raid_shrink", 0.2, 0.7,
+        "default 0.4; share of a compound freed by a successful raid; reports range from "
+        "token releases to whole compounds emptied",
+    ),
+    Factor(
+        "raid_close_rate", 0.0, 2.5,
+        "default 1; from raids that never shut a compound to closure of most raided ones",
+    ),
+    Factor(
+        "raid_budget", 20.0, 150.0,
+        "default 60; raids a month per unit of capacity are not published: a third to 2.5 "
+        "times (Myanmar's 2025 rescues bracket the default)",
+    ),
+    Factor(
+        "political_gain", 0.0, 0.8,
+        "default 0.4; from hosts that ignore foreign pressure to hosts that crack down hard",
+    ),
+    Factor(
+        "political_scale_usd", 3e9, 3e10,
+        "default 8e9; accumulated weighted foreign losses at which a host reacts halfway",
+    ),
 )
 
 # Summary keys analysed (sim.run(...).summary), in column order of every result array.

@@ -1,17 +1,27 @@
 """Sweeps: run identities, replicate seeds, and the aggregate of a sweep directory.
 
 A run is identified by a hash of its resolved configuration (every parameter,
-the world, the events, the seed). Sweeps name each run's directory from it, so
-running the same sweep again finds finished runs and skips them.
+the world, the events, the seed) and of the model's code version. Sweeps name
+each run's directory from it, so running the same sweep again finds finished
+runs and skips them.
 
-The aggregate of a sweep directory is three files:
+The aggregate of a sweep directory is four files:
 
 - ``runs.parquet``: one row per run (run id, condition, every setting and
-  parameter, seed, every scalar summary metric);
+  parameter, seed, code version, every scalar summary metric);
 - ``timeseries.parquet``: every run's time series, long, with its run id;
 - ``summary.csv``: per condition (the settings that vary across runs, seed
-  aside), the number of runs and, for each metric, the mean with a 95%
-  bootstrap confidence interval.
+  aside; the code version too when runs of several versions are kept apart),
+  the number of runs and, for each metric, the mean with a 95% bootstrap
+  confidence interval;
+- ``sweep.json``: the provenance record.
+
+They are written as one unit: built in ``.aggregate/<token>/``, then the
+symlink ``.aggregate/current`` is swapped to it atomically (``os.replace``).
+The names at the sweep's root (``runs.parquet``, …) are relative symlinks into
+``.aggregate/current/``, so a reader sees the old aggregate or the new one,
+never a mix; a reader that opens several files can pin one generation with
+:func:`aggregate_dir`.
 """
 
 from __future__ import annotations
@@ -19,6 +29,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
+import shutil
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -31,26 +43,35 @@ import pyarrow.parquet as pq
 import yaml
 from scipy import stats
 
+from sim.core.errors import RunFilesError
 from sim.identity import (
-    is_finished,
+    MANIFEST,
+    NOT_IDENTITY,
+    folder_lock,
+    read_manifest,
     run_id,
+    verify_run,
 )
-from sim.results import atomic_write_bytes, atomic_write_text, package_version
+from sim.results import CONTRACT_FILES, atomic_write_bytes, atomic_write_text, package_version
 
 # Summary entries that vary between identical runs (timing) or are not metrics.
 VOLATILE = ("wall_time_s",)
 # What the aggregate was built from (kept apart so sweep.json stays reproducible).
 INPUTS_STAMP = ".aggregate-inputs"
 AGGREGATE_FILES = ("runs.parquet", "timeseries.parquet", "summary.csv", "sweep.json")
+AGGREGATE_DIR = ".aggregate"
+CURRENT = "current"
 BOOTSTRAP_RESAMPLES = 2000
 
 
 def find_runs(root: str | os.PathLike) -> list[Path]:
-    """Finished run directories below ``root``, in a stable order."""
+    """Run directories below ``root`` (any with a manifest or a summary), in a stable order.
+
+    Finished or not: :func:`aggregate` checks each against its manifest.
+    """
     root = Path(root)
-    found = [
-        p.parent for p in root.rglob("summary.json") if (p.parent / "resolved_config.yaml").exists()
-    ]
+    found = {p.parent for name in (MANIFEST, "summary.json") for p in root.rglob(name)
+             if AGGREGATE_DIR not in p.relative_to(root).parts}
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
@@ -88,11 +109,13 @@ def _run_row(directory: Path, root: Path) -> dict[str, Any]:
     row.update(metrics)
     row["run_dir"] = _rel(directory, root)
     row["swept"] = json.dumps(_swept_keys(directory))
+    row["cfg.code_version"] = str((read_manifest(directory) or {}).get("code_version"))
     return row
 
 
 # Overrides that never define a condition: replicate seeds and bookkeeping.
-_NOT_CONDITION = ("seed", "replicates", "sweep_name", "sweep", "plot")
+_NOT_CONDITION = ("seed", "replicates", "sweep_name", "sweep", "plot", "results_dir",
+                  "other_versions")
 
 
 def _swept_keys(directory: Path) -> list[str]:
@@ -120,10 +143,12 @@ def condition_columns(runs: pd.DataFrame) -> list[str]:
     swept = sorted({k for s in runs.get("swept", []) for k in json.loads(s)})
     cols = [f"cfg.{k}" for k in swept if f"cfg.{k}" in runs.columns]
     if not cols:
-        cols = [
-            c for c in runs.columns
-            if c.startswith("cfg.") and c not in ("cfg.seed", "cfg.scenario.events")
-        ]
+        # Bookkeeping settings (plot, sweep_name, other_versions…) never define one.
+        skip = ("cfg.seed", "cfg.scenario.events", *(f"cfg.{n}" for n in NOT_IDENTITY))
+        cols = [c for c in runs.columns if c.startswith("cfg.") and c not in skip]
+    # Runs of different model code are never one condition (kept apart, never mixed).
+    if "cfg.code_version" in runs.columns and "cfg.code_version" not in cols:
+        cols.append("cfg.code_version")
     return [c for c in cols if runs[c].astype(str).nunique() > 1]
 
 
@@ -204,7 +229,6 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def _write_timeseries(run_dirs: list[Path], ids: Mapping[Path, str], path: Path) -> int:
     """Stream every run's time series into one Parquet file (one row group per run)."""
-    tmp = path.with_name(f".{path.name}.tmp")
     rows = 0
     writer: pq.ParquetWriter | None = None
     try:
@@ -212,22 +236,17 @@ def _write_timeseries(run_dirs: list[Path], ids: Mapping[Path, str], path: Path)
             table = pq.read_table(d / "timeseries.parquet")
             table = table.add_column(0, "run_id", pa.array([ids[d]] * table.num_rows))
             if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
             writer.write_table(table)
             rows += table.num_rows
-        if writer is not None:
-            writer.close()
-            writer = None
-            os.replace(tmp, path)
     finally:
         if writer is not None:
             writer.close()
-        tmp.unlink(missing_ok=True)
     return rows
 
 
 def inputs_fingerprint(run_dirs: Iterable[Path], root: Path) -> str:
-    """Hash of which runs an aggregate is built from and of their files' sizes and times.
+    """Hash of which runs an aggregate is built from and of their manifests and file sizes.
 
     A finished run never changes its files, so the same fingerprint means the
     aggregate on disk is still the aggregate of these runs.
@@ -235,22 +254,72 @@ def inputs_fingerprint(run_dirs: Iterable[Path], root: Path) -> str:
     h = hashlib.sha256()
     for d in run_dirs:
         h.update(_rel(d, root).encode())
-        for name in ("summary.json", "timeseries.parquet", "resolved_config.yaml"):
-            st = (d / name).stat()
-            h.update(f"{name}:{st.st_size}:{st.st_mtime_ns};".encode())
+        try:
+            h.update((d / MANIFEST).read_bytes())
+            for name in CONTRACT_FILES:
+                st = (d / name).stat()
+                h.update(f"{name}:{st.st_size}:{st.st_mtime_ns};".encode())
+        except OSError:
+            h.update(b"missing")  # never equal to a complete run's fingerprint
     return h.hexdigest()[:16]
+
+
+def aggregate_dir(root: str | os.PathLike) -> Path | None:
+    """The folder of the current aggregate of a sweep (one consistent generation), or None."""
+    link = Path(root) / AGGREGATE_DIR / CURRENT
+    try:
+        return link.parent / os.readlink(link)
+    except OSError:
+        return None
 
 
 def _current_record(root: Path, fingerprint: str) -> dict[str, Any] | None:
     """The sweep's record if its aggregate is complete and built from the same runs."""
-    if not all((root / f).exists() for f in AGGREGATE_FILES):
+    current = aggregate_dir(root)
+    if current is None or not all((current / f).exists() for f in AGGREGATE_FILES):
         return None
+    if not all((root / f).resolve() == (current / f).resolve() for f in AGGREGATE_FILES):
+        return None  # the root names do not point at it (yet)
     try:
-        stamp = (root / INPUTS_STAMP).read_text().strip()
-        record = json.loads((root / "sweep.json").read_text())
+        stamp = (current / INPUTS_STAMP).read_text().strip()
+        record = json.loads((current / "sweep.json").read_text())
     except (OSError, ValueError):
         return None
     return record if stamp == f"{package_version()} {fingerprint}" else None
+
+
+def _symlink_replace(target: str, link: Path) -> None:
+    """Point ``link`` at ``target`` atomically (a new link renamed over the old name)."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    os.symlink(target, tmp)
+    try:
+        os.replace(tmp, link)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _install(root: Path, token: str) -> None:
+    """Make ``.aggregate/<token>`` the sweep's aggregate, in one atomic step."""
+    base = root / AGGREGATE_DIR
+    _symlink_replace(token, base / CURRENT)  # the one switch readers see
+    for name in AGGREGATE_FILES:
+        link = root / name
+        target = f"{AGGREGATE_DIR}/{CURRENT}/{name}"
+        if not (link.is_symlink() and os.readlink(link) == target):
+            _symlink_replace(target, link)  # once per sweep folder (or over old files)
+    for old in base.iterdir():  # earlier generations and failed attempts
+        if old.name not in (CURRENT, token) and old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def check_runs(run_dirs: Iterable[Path], root: Path) -> None:
+    """RunFilesError naming the first run whose files do not match its manifest."""
+    for d in run_dirs:
+        reason = verify_run(d)
+        if reason is not None:
+            raise RunFilesError(_rel(d, root), f"{reason}; rerun its sweep to redo it, "
+                                "or delete the run's folder")
 
 
 def aggregate(root: str | os.PathLike, run_dirs: Iterable[Path] | None = None, *,
@@ -258,37 +327,56 @@ def aggregate(root: str | os.PathLike, run_dirs: Iterable[Path] | None = None, *
     """Write the aggregate of a sweep into ``root``; returns its provenance record.
 
     When the aggregate on disk was built from exactly these runs (same
-    fingerprint) it is kept as it is, unless ``force``.
+    fingerprint) it is kept as it is, unless ``force``. Every run must match its
+    manifest (RunFilesError names the first that does not). The four files
+    appear together or not at all.
     """
     root = Path(root)
     dirs = sorted(Path(d) for d in run_dirs) if run_dirs is not None else find_runs(root)
-    dirs = [d for d in dirs if is_finished(d)]
-    fingerprint = inputs_fingerprint(dirs, root) if dirs else ""
-    if not force and dirs:
-        record = _current_record(root, fingerprint)
-        if record is not None:
-            return {**record, "rebuilt": False}
+    if not dirs:
+        raise FileNotFoundError("no finished runs (no run folder with a manifest.json)")
+    with folder_lock(root):
+        fingerprint = inputs_fingerprint(dirs, root)
+        if not force:
+            record = _current_record(root, fingerprint)
+            if record is not None:
+                return {**record, "rebuilt": False}
+        check_runs(dirs, root)
+        token = f"{os.getpid()}-{secrets.token_hex(6)}"
+        work = root / AGGREGATE_DIR / token
+        work.mkdir(parents=True)
+        try:
+            record = _build(root, dirs, work, fingerprint)
+            _install(root, token)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)  # the previous aggregate stays whole
+            raise
+    return {**record, "rebuilt": True}
+
+
+def _build(root: Path, dirs: list[Path], out: Path, fingerprint: str) -> dict[str, Any]:
+    """Write the four aggregate files (and the inputs stamp) into the folder ``out``."""
     runs = runs_table(dirs, root)
     by_rel = {_rel(d, root): d for d in dirs}
     ordered = [by_rel[r] for r in runs["run_dir"]]
     by_dir = dict(zip(ordered, runs["run_id"], strict=True))
     buf = pa.BufferOutputStream()
     pq.write_table(pa.Table.from_pandas(runs, preserve_index=False), buf, compression="zstd")
-    atomic_write_bytes(root / "runs.parquet", buf.getvalue().to_pybytes())
-    n_rows = _write_timeseries(ordered, by_dir, root / "timeseries.parquet")
+    atomic_write_bytes(out / "runs.parquet", buf.getvalue().to_pybytes())
+    n_rows = _write_timeseries(ordered, by_dir, out / "timeseries.parquet")
     summary = summary_table(runs)
-    atomic_write_text(root / "summary.csv", summary.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(out / "summary.csv", summary.to_csv(index=False, lineterminator="\n"))
     record = {
         "runs": len(runs),
         "conditions": int(runs["condition"].nunique()),
         "condition_columns": [c[4:] for c in condition_columns(runs)],
         "timeseries_rows": n_rows,
         "scamsim_version": package_version(),
+        "code_versions": sorted({str(v) for v in runs["cfg.code_version"]}),
         "git_revisions": sorted({str(v) for v in runs.get("git_revision", pd.Series())}),
         "bootstrap": {"confidence_level": 0.95, "resamples": BOOTSTRAP_RESAMPLES,
                       "method": "percentile"},
     }
-    atomic_write_text(root / "sweep.json", json.dumps(record, indent=2) + "\n")
-    # Written last: the aggregate above is complete and built from these runs.
-    atomic_write_text(root / INPUTS_STAMP, f"{package_version()} {fingerprint}\n")
-    return {**record, "rebuilt": True}
+    atomic_write_text(out / "sweep.json", json.dumps(record, indent=2) + "\n")
+    atomic_write_text(out / INPUTS_STAMP, f"{package_version()} {fingerprint}\n")
+    return record

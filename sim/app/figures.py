@@ -57,6 +57,8 @@ LABEL_PLACES: dict[str, tuple[float, float, str, str]] = {
     "CHN": (0, 12, "center", "bottom"),
     "FJI": (-8, 10, "right", "bottom"),
     "GBR": (0, -10, "center", "top"),
+    "ARE": (-6, -6, "right", "top"),
+    "IND": (-4, -8, "right", "top"),
 }
 
 
@@ -201,7 +203,7 @@ class MapView:
 
     def _crop(self, m: Any) -> None:
         """Limit the map to the jurisdictions plus a margin, at the axes' aspect ratio."""
-        x, y = m(self.world.lon, self.world.lat)
+        x, _ = m(self.world.lon, self.world.lat)
         _, y_lo = m(float(np.mean(self.world.lon)), max(-80.0, float(self.world.lat.min()) - 22))
         _, y_hi = m(float(np.mean(self.world.lon)), min(80.0, float(self.world.lat.max()) + 10))
         x_lo, x_hi = float(np.min(x)), float(np.max(x))
@@ -218,7 +220,11 @@ class MapView:
             x_lo, x_hi = mid - want_w / 2, mid + want_w / 2
         self.ax.set_xlim(x_lo, x_hi)
         self.ax.set_ylim(y_lo, y_hi)
-        del y
+        # Keep the axes box and widen the limits if the aspect is off (Basemap's
+        # default shrinks the box, and the land, clipped to the globe, spills out).
+        self.ax.set_aspect("equal", adjustable="datalim")
+        for a in self.ax.get_children():  # land is clipped to the globe: clip it to the axes too
+            a.set_clip_box(self.ax.bbox)
 
     def _make_inset(self, m: Any, idx: list[int]) -> _Layer:
         """Mainland South-East Asia in the empty ocean south of it, with a zoom box."""

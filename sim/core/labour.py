@@ -126,6 +126,27 @@ class Labour:
         self.month = {k: np.zeros(n) for k in ("recruited", "rescued", "released")}
         self.host_fill = np.ones(n)
 
+    # --- what the recorders read (sim.core.series.SOURCE_SERIES) -------------------------
+
+    def workers_by_source(self) -> np.ndarray:
+        """Nationals of each country held in compounds anywhere."""
+        return self.comp.sum(axis=0)
+
+    @property
+    def recruited_month(self) -> np.ndarray:
+        """This month's recruits by source country."""
+        return self.month["recruited"]
+
+    @property
+    def rescued_month(self) -> np.ndarray:
+        """This month's rescued workers by nationality."""
+        return self.month["rescued"]
+
+    @property
+    def released_month(self) -> np.ndarray:
+        """This month's released workers by nationality."""
+        return self.month["released"]
+
     # --- static structure ----------------------------------------------------------------
 
     def set_friction(self, friction: np.ndarray) -> None:
@@ -137,6 +158,7 @@ class Labour:
             friction_recruit_weight=p.friction_recruit_weight,
         )
         self.cost_kernel = self.kernel * (1.0 + p.friction_cost_share * friction)
+        self._cost = None
 
     # --- monthly dynamics ---------------------------------------------------------------
 
@@ -151,8 +173,18 @@ class Labour:
         return depletion(self.pool, self.level, p.pool_cost_elasticity, p.pool_cost_cap)
 
     def unit_cost(self, weights: np.ndarray | None = None) -> np.ndarray:
-        """Mean cost of one recruit into every host (US$), over the sources it reaches."""
-        w = self.pool if weights is None else weights
+        """Mean cost of one recruit into every host (US$), over the sources it reaches.
+
+        Without ``weights`` (the pools as they are) the result is cached until a pool
+        or the friction changes.
+        """
+        if weights is None:
+            if self._cost is None:
+                self._cost = self._unit_cost(self.pool)
+            return self._cost
+        return self._unit_cost(weights)
+
+    def _unit_cost(self, w: np.ndarray) -> np.ndarray:
         z = w @ self.kernel
         num = (w * self.dep()) @ self.cost_kernel
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -168,7 +200,7 @@ class Labour:
         return host_fill, cost
 
     def take(self, got: np.ndarray) -> None:
-        """Move ``got[h]`` recruits into each host from the sources, as :meth:`offer` shared them."""
+        """Move ``got[h]`` recruits into each host from the sources, shared as by :meth:`offer`."""
         hosts = np.flatnonzero(got > 0)
         if len(hosts) == 0:
             return
@@ -179,19 +211,22 @@ class Labour:
         takes = share * got[hosts][None, :]  # (n sources, H hosts)
         per_source = np.minimum(takes.sum(axis=1), self.pool)
         self.pool -= per_source
+        self._cost = None
         self.comp[hosts] += takes.T
         self.by_source["recruited"] += per_source
         self.month["recruited"] += per_source
 
     def remove(self, per_host: np.ndarray, kind: str) -> None:
         """Workers leave their hosts (``kind`` rescued or released) and go home."""
-        held = self.comp.sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(held > 0, np.minimum(per_host / held, 1.0), 0.0)
-        if not frac.any():
+        hosts = np.flatnonzero(per_host > 0)
+        if len(hosts) == 0:
             return
-        out = self.comp * frac[:, None]
-        self.comp -= out
+        rows = self.comp[hosts]
+        held = rows.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(held > 0, np.minimum(per_host[hosts] / held, 1.0), 0.0)
+        out = rows * frac[:, None]
+        self.comp[hosts] = rows - out
         home = out.sum(axis=0)
         self.returned += home
         self.by_source[kind] += home
@@ -226,6 +261,9 @@ class Labour:
         z = self.pool @ self.kernel
         share = self.pool[:, None] * self.kernel / np.where(z > 0, z, 1.0)[None, :]
         self.comp = (share * per_host[None, :]).T.copy()
+        # Hosts that reach no pool at all: their initial workers are their own nationals.
+        alone = np.flatnonzero(z <= 0)
+        self.comp[alone, alone] = per_host[alone]
         self.flows["initial_workforce"] = float(per_host.sum())
 
     def end_month(self, level_factor: np.ndarray) -> None:
@@ -242,6 +280,7 @@ class Labour:
         grow = p.pool_recovery_rate * np.maximum(self.level - self.pool, 0.0)
         self.pool += grow
         self.flows["pool_regrowth"] += float(grow.sum())
+        self._cost = None
 
     # --- accounting ---------------------------------------------------------------------
 

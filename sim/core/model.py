@@ -33,16 +33,10 @@ from sim.core.agents import (
 from sim.core.enforcement import PolicyState
 from sim.core.interventions import Intervention
 from sim.core.params import Params
-from sim.core.series import SERIES
+from sim.core.series import MODEL_SERIES, SERIES, SOURCE_SERIES
 from sim.core.settings import DEFAULTS
 from sim.core.timeline import step_dates
 from sim.core.world import World
-
-
-# Recorded per source country (nationality) and step: workers held abroad, this
-# month's recruits, rescued and released workers, the recruitable pool and the stock
-# of returned workers (persons; nationality mixes are fractional).
-SOURCE_SERIES = ("workers", "recruited", "rescued", "released", "pool", "returned")
 
 
 class ScamScenario(Scenario):
@@ -126,6 +120,9 @@ class ScamModel(mesa.Model):
         self.interventions = list(interventions)
         for iv in self.interventions:
             iv.bind(self)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={s.name: s.source for s in MODEL_SERIES}
+        )
         self.collect()
 
     # --- set-up -------------------------------------------------------------------------
@@ -144,7 +141,7 @@ class ScamModel(mesa.Model):
         self.month_revenue = np.zeros(n)
         self.month_losses = np.zeros(n)
         # By source country (nationality of the workers), one row per step.
-        self.src_rec = {k: np.zeros((t, n)) for k in SOURCE_SERIES}
+        self.src_rec = {s.name: np.zeros((t, n), dtype=s.dtype) for s in SOURCE_SERIES}
 
     def _populate(self) -> None:
         """Syndicates and compounds in the initial hubs only, at the configured sizes."""
@@ -557,8 +554,11 @@ class ScamModel(mesa.Model):
         """Jurisdiction holding most of each syndicate's workers (or its last home)."""
         cs, st = self.compounds, self.syndicates
         c = cs.live()
-        held = np.zeros((len(st.alive), self.world.n))
-        np.add.at(held, (cs.owner[c], cs.jurisdiction[c]), cs.workers[c])
+        n = self.world.n
+        held = np.bincount(
+            cs.owner[c] * n + cs.jurisdiction[c], weights=cs.workers[c],
+            minlength=len(st.alive) * n,
+        ).reshape(len(st.alive), n)
         has = held[synd].sum(axis=1) > 0
         st.home[synd[has]] = np.argmax(held[synd[has]], axis=1)
         return st.home[synd]
@@ -762,12 +762,9 @@ class ScamModel(mesa.Model):
         t = self.steps
         for s in SERIES:
             self.rec[s.name][t] = s.read(self)
-        lab, rec = self.labour, self.src_rec
-        rec["workers"][t] = lab.comp.sum(axis=0)
-        rec["pool"][t] = lab.pool
-        rec["returned"][t] = lab.returned
-        for k in ("recruited", "rescued", "released"):
-            rec[k][t] = lab.month[k]
+        for s in SOURCE_SERIES:
+            self.src_rec[s.name][t] = s.read(self)
+        self.datacollector.collect(self)
 
     # --- accounting (used by tests and the summary) --------------------------------------
 

@@ -123,7 +123,8 @@ class Params:
         0.4, 0.0, 1.0, "share of a compound's workers a successful raid frees (mean)"
     )
     raid_close_rate: float = _p(
-        1.0, 0.0, 10.0, "closure probability of a raided compound per (share freed × (1 + pressure))"
+        1.0, 0.0, 10.0,
+        "closure probability of a raided compound per (share freed × (1 + pressure))",
     )
     seize_share: float = _p(0.03, 0.0, 1.0, "share of the owner's capital seized per raid")
     intel_boost: float = _p(
@@ -131,10 +132,12 @@ class Params:
     )
     intel_window: int = _p(12, 0, 120, "months a compound counts as newly arrived")
     political_gain: float = _p(
-        0.4, 0.0, 1.0, "pressure a host adds when victim states press it fully (times willingness)"
+        0.4, 0.0, 1.0,
+        "pressure a host adds when victim states press it fully (times willingness)",
     )
     political_scale_usd: float = _p(
-        8e9, 1.0, 1e13, "weighted foreign losses (decayed sum, US$) at which the reaction is half"
+        8e9, 1.0, 1e13,
+        "weighted foreign losses (decayed sum, US$) at which the reaction is half",
     )
     political_steepness: float = _p(
         3.0, 0.5, 20.0, "Hill exponent of the host's reaction to political pressure (flip)"

@@ -27,13 +27,15 @@ class Series:
     dtype: type
     unit: str
     doc: str
-    source: str  # a ScamModel attribute or method returning one value per jurisdiction
+    source: str  # a ScamModel attribute or method (dotted path) giving one value per country
     decimals: int | None = None  # rounding in the time-series table (None: exact)
 
     def read(self, model: ScamModel) -> np.ndarray:
-        """This month's values from the model."""
-        value = getattr(model, self.source)
-        return value() if callable(value) else value
+        """This month's values from the model (``source`` may be a dotted path)."""
+        value: object = model
+        for part in self.source.split("."):
+            value = getattr(value, part)
+        return value() if callable(value) else value  # type: ignore[return-value]
 
 
 SERIES: tuple[Series, ...] = (
@@ -53,9 +55,46 @@ SERIES: tuple[Series, ...] = (
            "month_losses", 2),
 )
 SERIES_NAMES: tuple[str, ...] = tuple(s.name for s in SERIES)
-# Columns of the long time-series table that identify a row, before the series.
 KEY_COLUMNS: tuple[str, ...] = ("step", "date", "iso3", "region")
 TIMESERIES_COLUMNS: tuple[str, ...] = KEY_COLUMNS + SERIES_NAMES
+
+# Recorded per source country (the workers' nationality) and month, for the long
+# table workforce_by_source.parquet. Nationality mixes are tracked per host as
+# fractions, so these are persons with decimals.
+SOURCE_SERIES: tuple[Series, ...] = (
+    Series("workers", np.float64, "persons", "nationals held in compounds anywhere",
+           "labour.workers_by_source", 2),
+    Series("recruited", np.float64, "persons per month", "nationals recruited this month",
+           "labour.recruited_month", 2),
+    Series("rescued", np.float64, "persons per month", "nationals rescued and sent home",
+           "labour.rescued_month", 2),
+    Series("released", np.float64, "persons per month",
+           "nationals released or escaped and sent home", "labour.released_month", 2),
+    Series("pool", np.float64, "persons", "recruitable persons left in the country",
+           "labour.pool", 2),
+    Series("returned", np.float64, "persons",
+           "persons back home after a compound, not yet recruitable again", "labour.returned", 2),
+)
+SOURCE_COLUMNS: tuple[str, ...] = KEY_COLUMNS + tuple(s.name for s in SOURCE_SERIES)
+
+
+@dataclass(frozen=True)
+class ModelSeries:
+    """One model-level quantity recorded every month by Mesa's DataCollector."""
+
+    name: str
+    source: str  # a ScamModel attribute (Mesa's attribute-string reporter)
+    doc: str
+
+
+# The DataCollector's model reporters (``model.datacollector``), for Mesa users.
+MODEL_SERIES: tuple[ModelSeries, ...] = (
+    ModelSeries("compounds", "n_compounds", "compounds in operation"),
+    ModelSeries("workers", "n_workers", "workers held in compounds"),
+    ModelSeries("syndicates", "n_syndicates", "syndicates alive"),
+    ModelSeries("active_jurisdictions", "n_active", "jurisdictions hosting a compound"),
+    ModelSeries("rescued_total", "n_rescued", "workers rescued since the start"),
+)
 
 
 def series(name: str) -> Series:

@@ -43,6 +43,11 @@ class Settings:
                          1, 100_000)
     sweep_name: str = _s("sweep", "multirun: results go to <results_dir>/sweeps/<sweep_name>",
                          SWEEP, kind="name")
+    # A sweep folder holding runs of other model code: refuse (default), or keep them
+    # apart in the aggregate (the code version becomes a condition); never mixed.
+    other_versions: str = _s("refuse", "multirun: runs of other model code in the sweep folder: "
+                             "refuse, or keep_apart (code_version becomes a condition)",
+                             SWEEP, kind="choice:refuse|keep_apart")
 
 
 SETTINGS: dict[str, dataclasses.Field] = {f.name: f for f in dataclasses.fields(Settings)}

@@ -13,7 +13,8 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 def parse_month(text: str) -> tuple[int, int]:
     """Parse 'YYYY-MM' into (year, month); ValueError if malformed."""
     m = _MONTH.match(str(text).strip())
-    if not m or not 1 <= int(m.group(2)) <= 12:
+    # Year 0000 does not exist in the calendar (datetime refuses it).
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1:
         raise ValueError(f"not a month in YYYY-MM form: {text!r}")
     return int(m.group(1)), int(m.group(2))
 

@@ -1,0 +1,177 @@
+"""ABC-SMC calibration end to end on the teaching world, on a toy target set.
+
+Quick: 8 particles, 2 generations, 2 parameters, one run per particle. Checks that the
+outputs are written, that an interrupted calibration resumes from its database, and that
+the same seed gives the same posterior whatever the number of processes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("pyabc")
+
+from sim.analysis import calibration as cal
+
+TOY = ("esea_losses_2023", "workforce_mmr_2023", "myanmar_release_2025", "ledger_rank")
+
+
+def toy_targets() -> pd.DataFrame:
+    t = cal.load_targets()
+    return t[t["id"].isin(TOY)].reset_index(drop=True)
+
+
+def toy_settings(**kw) -> cal.CalibrationSettings:
+    base = dict(population=8, generations=2, seeds=1, seed=7, procs=2)
+    return cal.CalibrationSettings.quick(**{**base, **kw})
+
+
+PRIORS = cal.select_priors(["raid_rate", "productivity_usd"])
+
+
+class InterruptError(Exception):
+    pass
+
+
+def _interrupt_after_first_generation(msg: str) -> None:
+    if msg.startswith("generation 0"):
+        raise InterruptError
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """One uninterrupted calibration (2 processes) and one interrupted then resumed (1)."""
+    a = tmp_path_factory.mktemp("cal_a")
+    b = tmp_path_factory.mktemp("cal_b")
+    first = cal.calibrate(toy_settings(), a, targets=toy_targets(), priors=PRIORS, log=None)
+    with pytest.raises(InterruptError):
+        cal.calibrate(toy_settings(procs=1), b, targets=toy_targets(), priors=PRIORS,
+                      log=_interrupt_after_first_generation)
+    interrupted = pd.read_csv(b / "generations.csv") if (b / "generations.csv").exists() \
+        else None
+    messages: list[str] = []
+    resumed = cal.calibrate(toy_settings(procs=1), b, targets=toy_targets(), priors=PRIORS,
+                            log=messages.append)
+    return {"a": a, "b": b, "first": first, "resumed": resumed, "messages": messages,
+            "interrupted": interrupted}
+
+
+def test_outputs_written(runs):
+    out = runs["a"]
+    for name in ("calibration.db", "posterior.csv", "generations.csv", "predictive.csv",
+                 "targets.csv", "calibration.json"):
+        assert (out / name).exists(), name
+    post = pd.read_csv(out / "posterior.csv")
+    assert list(post.columns) == ["raid_rate", "productivity_usd", "weight"]
+    assert len(post) == 8 and math.isclose(post["weight"].sum(), 1.0)
+    for p in PRIORS:
+        assert post[p.name].between(p.low, p.high).all()
+    gens = pd.read_csv(out / "generations.csv")
+    assert list(gens["generation"]) == [0, 1]
+    assert (gens["acceptance_rate"] > 0).all() and (gens["acceptance_rate"] <= 1).all()
+    assert gens["epsilon"].iloc[1] <= gens["epsilon"].iloc[0]
+    assert (gens["ess"] > 0).all() and (gens["ess"] <= 8 + 1e-9).all()
+    pred = pd.read_csv(out / "predictive.csv")
+    assert set(pred["target"]) == set(TOY)
+
+
+def test_resumes_after_an_interruption(runs):
+    assert runs["interrupted"] is None  # interrupted before its tables were written
+    assert any(m.startswith("resuming after generation 0") for m in runs["messages"])
+    assert list(runs["resumed"].generations["generation"]) == [0, 1]
+
+
+def test_same_seed_same_posterior(runs):
+    a = (runs["a"] / "posterior.csv").read_text()
+    b = (runs["b"] / "posterior.csv").read_text()
+    assert a == b  # 2 processes uninterrupted == 1 process interrupted and resumed
+
+
+def test_finished_calibration_is_not_rerun(runs):
+    again = cal.calibrate(toy_settings(), runs["a"], targets=toy_targets(), priors=PRIORS,
+                          log=None)
+    assert again.posterior.equals(runs["first"].posterior)
+
+
+def test_other_settings_refuse_the_database(runs):
+    with pytest.raises(cal.CalibrationError, match="other settings"):
+        cal.calibrate(toy_settings(seed=8), runs["a"], targets=toy_targets(), priors=PRIORS,
+                      log=None)
+
+
+def test_report_and_install(runs, tmp_path):
+    from sim.analysis.calibration_report import calibration_report
+
+    html, md = calibration_report(runs["a"])
+    text = md.read_text()
+    assert "cannot reach together" in text and "myanmar_release_2025" in text
+    assert html.read_text().count("data:image/png;base64") >= 3
+    dest = cal.install_posterior(runs["a"], tmp_path / "posterior.csv")
+    draws = cal.sample_posterior(5, seed=1, path=dest)
+    assert len(draws) == 5 and set(draws[0]) == {"raid_rate", "productivity_usd"}
+
+
+def test_unknown_parameter_fails_clearly():
+    with pytest.raises(cal.CalibrationError, match=r"not fields of sim\.core\.params\.Params"):
+        cal.check_priors([cal.Prior("no_such_parameter", 0.1, 1.0)])
+    with pytest.raises(cal.CalibrationError, match="must lie in the parameter's range"):
+        cal.check_priors([cal.Prior("raid_rate", 0.1, 2.0)])
+    with pytest.raises(cal.CalibrationError, match="no prior for"):
+        cal.select_priors(["raid_rat"])
+
+
+def test_prior_table_names_exist():
+    cal.check_priors(cal.PRIORS)
+    groups = {p.group for p in cal.PRIORS}
+    assert {"recruitment and labour", "expansion and exit", "raid outcomes", "host reaction",
+            "location weights", "productivity and victims"} <= groups
+    names = {p.name for p in cal.PRIORS}
+    assert "victim_distance_km" in names and any(n.startswith("beta_") for n in names)
+
+
+def test_interval_distance():
+    d = cal.interval_distance
+    assert d(15.0, 10.0, 20.0) == 0.0
+    assert d(25.0, 10.0, 20.0) == pytest.approx(0.5)
+    assert d(5.0, 10.0, 20.0) == pytest.approx(0.5)
+    assert d(5.0, 10.0, 20.0, "log") == pytest.approx(1.0)
+    assert d(1e6, 10.0, 20.0, bound="lower") == 0.0
+    assert d(float("nan"), 10.0, 20.0) == cal.NAN_PENALTY
+    assert d(0.0, 10.0, 20.0, "log") < 20  # a zero stays finite on the log scale
+
+
+def _view(compounds: np.ndarray, iso3: list[str]) -> cal.RunView:
+    t, n = compounds.shape
+    z = np.zeros((t, n))
+    series = {"compounds": compounds.astype(float), "workers": 100 * compounds.astype(float),
+              "revenue_usd": z, "rescued": z, "victim_losses_usd": z}
+    return cal.RunView("2023-01", np.array(iso3), np.array(["x"] * n), series,
+                       pd.DataFrame(columns=["kind", "step", "from", "size"]), {})
+
+
+def test_ledger_statistics_rank_not_list():
+    iso = ["HUB", "AAA", "BBB", "CCC", "DDD"]
+    ledger = pd.DataFrame({"iso3": ["AAA", "BBB", "ZZZ"],
+                           "first_documented": ["2023-06", "2023-03", "2023-01"]})
+    comp = np.zeros((13, 5), int)
+    comp[:, 0] = 3
+    comp[4:, 1] = 1  # AAA from month 4: before its date
+    comp[10:, 2] = 1  # BBB from month 10: after its date + grace
+    comp[12:, 3] = 1  # CCC briefly
+    row = {"first": "2023-01", "last": "2023-12"}
+    view = _view(comp, iso)
+    assert cal.stat_ledger_auc(view, row, ledger) == pytest.approx(1.0)
+    assert cal.stat_ledger_by_date(view, row, ledger) == pytest.approx(0.5)
+    flat = _view(np.where(np.arange(5) == 0, 3, 0)[None, :].repeat(13, 0), iso)
+    assert cal.stat_ledger_auc(flat, row, ledger) == pytest.approx(0.5)  # ties: chance
+
+
+@pytest.mark.slow
+def test_quick_mode_end_to_end(tmp_path):
+    assert cal.main(["--quick", "--out", str(tmp_path), "--procs", "2", "--report"]) == 0
+    assert (tmp_path / "posterior.csv").exists()
+    assert (tmp_path / "calibration_report.html").exists()

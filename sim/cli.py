@@ -9,6 +9,8 @@
     scamsim report results/sweeps/first                 (HTML + Markdown report)
     scamsim study displacement --quick                 (a canonical study; `studies`: all)
     scamsim sensitivity --quick                        (Morris, then Sobol; SALib)
+    scamsim table --seeds 20                           (the README's scenario table)
+    scamsim calibrate --quick                          (ABC-SMC against the record; pyabc)
     scamsim params
     scamsim app                                         (the teaching demo in the browser)
 
@@ -802,6 +804,22 @@ def _sensitivity_command(args: list[str]) -> int:
     return main(args)
 
 
+def _table_command(args: list[str]) -> int:
+    from sim.analysis.scenario_table import main
+
+    return main(args)
+
+
+def _calibrate_command(args: list[str]) -> int:
+    try:
+        from sim.analysis.calibration import main
+    except ImportError as err:
+        print(f"error: calibration needs the 'calibrate' extra ({err}); run: "
+              "pip install 'scamsim[calibrate]'", file=sys.stderr)
+        return 2
+    return int(main(args) or 0)
+
+
 def _studies_command(args: list[str]) -> int:
     from sim.analysis.studies import run_all
 
@@ -829,7 +847,8 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     commands = {"plot": _plot_command, "aggregate": _aggregate_command,
                 "report": _report_command, "app": _app_command, "study": _study_command,
-                "studies": _studies_command, "sensitivity": _sensitivity_command}
+                "studies": _studies_command, "sensitivity": _sensitivity_command,
+                "table": _table_command, "calibrate": _calibrate_command}
     if args and args[0] in commands:
         sys.exit(commands[args[0]](args[1:]))
     if args and args[0] == "params":

@@ -31,7 +31,7 @@ import pyarrow.csv as pa_csv
 import yaml
 
 from sim.core import metrics
-from sim.core.series import SERIES, SOURCE_SERIES
+from sim.core.series import SERIES, SOURCE_COLUMNS, SOURCE_SERIES
 from sim.core.timeline import month_index, month_label
 from sim.core.world import EAST_SE_ASIA
 from sim.identity import MANIFEST, manifest_record, mark_unfinished
@@ -46,6 +46,7 @@ CONTRACT_FILES = (
     "timeseries.parquet",
     "timeseries.csv",
     "events.parquet",
+    "workforce_by_source.parquet",
     "summary.json",
     "resolved_config.yaml",
 )
@@ -95,6 +96,8 @@ class RunResult:
     events: pd.DataFrame
     summary: dict[str, Any]
     config: dict[str, Any]
+    # The workforce by source country (nationality), long: see workforce_by_source_frame.
+    workforce_by_source: pd.DataFrame | None = field(default=None, repr=False)
     model: ScamModel | None = field(default=None, repr=False)
 
     def write(self, directory: str | os.PathLike) -> Path:
@@ -243,7 +246,7 @@ def summarize(
         "seed": spec.seed,
         "steps": spec.steps,
         "start": spec.start,
-        "end": str(model.dates()[-1])[:7],
+        "end": month_label(spec.start, spec.steps),
         "version": package_version(),
         "git_revision": git_revision(),
         "wall_time_s": round(wall_time_s, 4),
@@ -396,6 +399,12 @@ def write_run(result: RunResult, directory: str | os.PathLike) -> Path:
     ev = result.events.copy()
     ev["date"] = pd.to_datetime(ev["date"])
     _atomic(out / "events.parquet", _parquet(ev))
+    src = result.workforce_by_source
+    if src is None:  # a result built by hand: an empty table with the contract's columns
+        src = pd.DataFrame({c: pd.Series(dtype=float) for c in SOURCE_COLUMNS})
+    src = src.copy()
+    src["date"] = pd.to_datetime(src["date"]).astype("datetime64[ms]")
+    _atomic(out / "workforce_by_source.parquet", _parquet(src))
     atomic_write_text(
         out / "resolved_config.yaml", yaml.safe_dump(result.config, sort_keys=False)
     )
@@ -432,6 +441,7 @@ def read_run(directory: str | os.PathLike) -> RunResult:
     return RunResult(
         timeseries=_read(d / "timeseries.parquet", pd.read_parquet),
         events=_read(d / "events.parquet", pd.read_parquet),
+        workforce_by_source=_read(d / "workforce_by_source.parquet", pd.read_parquet),
         summary=_read(d / "summary.json", lambda p: json.loads(p.read_text())),
         config=_read(d / "resolved_config.yaml", load_yaml),
     )

@@ -10,7 +10,13 @@ from sim.config import RunSpec, compose, validate
 from sim.core.model import ScamModel
 from sim.core.settings import DEFAULTS, MODEL_SETTINGS
 from sim.identity import run_id
-from sim.results import RunResult, events_frame, summarize, timeseries_frame
+from sim.results import (
+    RunResult,
+    events_frame,
+    summarize,
+    timeseries_frame,
+    workforce_by_source_frame,
+)
 
 
 def model_args(spec: RunSpec) -> dict[str, Any]:
@@ -57,6 +63,7 @@ def simulate(
         events=events_frame(model),
         summary=summary,
         config=spec.resolved,
+        workforce_by_source=workforce_by_source_frame(model),
         model=model if keep_model else None,
     )
 

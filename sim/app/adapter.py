@@ -117,7 +117,7 @@ class DemoModel(ScamModel):
                 "kind": "capacity_building",
                 "label": "capacity building",
                 "targets": [f"vulnerable:{n}"],
-                "start": start,
+                "start": month_label(start, 1),  # the first month that steps
                 "duration_months": 0,
                 "capacity_gain": float(capacity_building),
                 "regulation_gain": float(capacity_building) * 2 / 3,

@@ -41,6 +41,7 @@ MAP_SIZE_IN = (10.4, 5.0)
 PLOTS_SIZE_IN = (10.4, 5.6)
 MAP_MAX_WORKERS = 150_000.0  # fixed bubble scale, so shrinking and growing hosts are visible
 MAP_MAX_AREA = 900.0  # points² of a 150k bubble (about 40 px across)
+CACHE_LAYERS = 12  # rasterised static layers of the plots kept per view
 FLOW_REF = 1000.0  # workers of an arrow drawn at the full width
 # Mainland South-East Asia and the Philippines, shown as an inset of the teaching world:
 # on the whole map the hubs and their neighbours sit on top of each other.
@@ -223,6 +224,12 @@ class MapView:
         # Keep the axes box and widen the limits if the aspect is off (Basemap's
         # default shrinks the box, and the land, clipped to the globe, spills out).
         self.ax.set_aspect("equal", adjustable="datalim")
+        self.ax.set_autoscale_on(True)  # else matplotlib logs that it ignores the fixed limits
+        self.ax.apply_aspect()
+        limits = self.ax.get_xlim(), self.ax.get_ylim()
+        self.ax.set_aspect("auto")  # freeze the widened limits
+        self.ax.set_xlim(*limits[0])
+        self.ax.set_ylim(*limits[1])
         for a in self.ax.get_children():  # land is clipped to the globe: clip it to the axes too
             a.set_clip_box(self.ax.bbox)
 
@@ -304,11 +311,15 @@ class MapView:
 
 
 def nice_ceiling(value: float) -> float:
-    """The next 1-1.2-1.5-2-2.5-3-4-5-6-8 × 10^k at or above ``value`` (stable axis limits)."""
+    """The next 1-2-5 × 10^k at or above ``value``.
+
+    Coarse on purpose: a new axis limit redraws the static layer (a few hundred
+    ms), so the limits should change only a few times in a run.
+    """
     if value <= 0:
         return 1.0
     exp = 10.0 ** np.floor(np.log10(value))
-    for f in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+    for f in (1.0, 2.0, 5.0, 10.0):
         if f * exp >= value * (1 - 1e-12):
             return float(f * exp)
     return float(10 * exp)
@@ -369,11 +380,18 @@ class PlotsView:
                         columnspacing=1.0, handlelength=1.0, handletextpad=0.4)
         self.limits: tuple[Any, ...] = ()
         self.marks: list[tuple[int, str]] = []
-        self.kept_key: tuple[Any, ...] = ()
+        self.key: tuple[Any, ...] = ()
+        self.cache: dict[tuple[Any, ...], Any] = {}  # static layers by (limits, marks, kept)
         self.static: list[Artist] = []
         self.stack: list[Artist] = []
         self.background = None
         self.font_px = MIN_FONT_PT * dpi / 72
+
+    def bind(self, model: DemoModel) -> None:
+        """Show ``model`` (a new run of the same world) from the next frame on."""
+        with self.lock:
+            self.background = None
+            self.key = ()
 
     def _relimit(self, model: DemoModel, s: dict[str, np.ndarray],
                  kept: Sequence[dict[str, Any]]) -> None:
@@ -383,13 +401,13 @@ class PlotsView:
                     + [max(k["hubs"].max(), k["rest"].max()) for k in kept_series])
         top_a = max([s["active"].max()] + [k["active"].max() for k in kept_series])
         top_r = max([s["rescued"].max(), 0.5] + [k["rescued"].max() for k in kept_series])
-        limits = (nice_ceiling(top_w * 1.25), max(5.0, nice_ceiling(top_a * 1.15)),
-                  nice_ceiling(top_r * 1.1))
-        key = tuple(k["label"] for k in kept)
-        if (limits == self.limits and self.marks == model.crackdowns and key == self.kept_key
-                and self.background is not None):
+        limits = (nice_ceiling(top_w * 1.2), max(5.0, nice_ceiling(top_a * 1.1)),
+                  nice_ceiling(top_r * 1.05))
+        key = (limits, tuple(model.crackdowns), tuple(k["label"] for k in kept))
+        if key == self.key and self.background is not None:
             return
-        self.limits, self.marks, self.kept_key = limits, list(model.crackdowns), key
+        self.key = key
+        self.limits, self.marks = limits, list(model.crackdowns)
         self.ax_hubs.set_ylim(0, limits[0])
         self.ax_active.set_ylim(0, limits[1])
         self.ax_rescued.set_ylim(0, limits[2])
@@ -407,15 +425,23 @@ class PlotsView:
                 ha="left", va="top", color="black",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
             ))
-        data = [self.hubs_line, self.rest_line, self.mmr_line, self.active_line,
-                self.rescued_line, *self.stack]
-        for a in data:
-            a.set_visible(False)
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-        for a in data:
-            a.set_visible(True)
-        self.font_px = min_font_px(self.fig)
+        # A full draw costs a few hundred ms; runs of one lesson step go through the same
+        # limits and markers, so their rasterised static layers are kept (a few MB each).
+        if key in self.cache:
+            self.background = self.cache.pop(key)
+        else:
+            data = [self.hubs_line, self.rest_line, self.mmr_line, self.active_line,
+                    self.rescued_line, *self.stack]
+            for a in data:
+                a.set_visible(False)
+            self.canvas.draw()
+            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+            for a in data:
+                a.set_visible(True)
+            self.font_px = min_font_px(self.fig)
+        self.cache[key] = self.background
+        while len(self.cache) > CACHE_LAYERS:
+            self.cache.pop(next(iter(self.cache)))
 
     def _draw_kept(self, kept: Sequence[dict[str, Any]]) -> None:
         """Kept runs as faded lines, one colour each, with a legend in the rescued plot."""
@@ -468,7 +494,6 @@ class PlotsView:
         with self.lock:
             data = style.png_bytes(self.fig)
             self.canvas.draw()
-            self.background = None  # the static layer is re-rasterised on the next frame
             return data
 
 

@@ -98,7 +98,7 @@ class Views:
 
     def __init__(self) -> None:
         self.maps: dict[str, MapView] = {}
-        self.plots: tuple[int, PlotsView] | None = None
+        self.plots: dict[str, tuple[int, PlotsView]] = {}
 
     def map_for(self, model: DemoModel) -> MapView:
         if model.world_name not in self.maps:
@@ -106,9 +106,13 @@ class Views:
         return self.maps[model.world_name]
 
     def plots_for(self, model: DemoModel) -> PlotsView:
-        if self.plots is None or self.plots[0] != model.uid:
-            self.plots = (model.uid, PlotsView(model))
-        return self.plots[1]
+        uid, view = self.plots.get(model.world_name, (None, None))
+        if view is None:
+            view = PlotsView(model)
+        elif uid != model.uid:
+            view.bind(model)  # reusing the figure keeps matplotlib's text layout cache warm
+        self.plots[model.world_name] = (model.uid, view)
+        return view
 
 
 @dataclass
@@ -179,6 +183,8 @@ def play_loop(state: State, cancel: threading.Event) -> None:
     At a fixed speed every month is shown, the wait after a step shortened by the
     time drawing took; "as fast as possible" shows only a few frames a second.
     """
+    if not state.playing.value or cancel.is_set():
+        return  # a thread for "paused": it must not touch the state (a play may be starting)
     model = state.model.value
     shown = time.monotonic()
     while not cancel.is_set() and state.playing.value and model is state.model.value:
@@ -194,9 +200,10 @@ def play_loop(state: State, cancel: threading.Event) -> None:
         elif model.steps >= until or t0 - shown >= 1.0 / FASTEST_FPS:
             state.refresh()
             shown = time.monotonic()
-    if model is state.model.value:
-        state.refresh()
-        state.playing.value = False
+    if cancel.is_set() or model is not state.model.value:
+        return  # paused, reset or superseded: whoever did that owns the state now
+    state.refresh()
+    state.playing.value = False
 
 
 # --- components --------------------------------------------------------------------------
@@ -243,8 +250,8 @@ def Status(state: State) -> None:  # noqa: N802 - Solara components are CamelCas
     solara.v.Html(tag="div", children=[text], attributes=attrs,
                   style_="font-size: 16px; font-weight: 500; margin: 2px 0;")
     if model.ended:
-        solara.Text("Run ended — press Reset (or keep it for comparison first)",
-                    classes=["scamsim-ended"])
+        solara.Div(children=["Run ended — press Reset (or keep it for comparison first)"],
+                   classes=["scamsim-ended"])
 
 
 @solara.component
@@ -264,6 +271,7 @@ def TimeControls(state: State) -> None:  # noqa: N802 - Solara components are Ca
     def toggle() -> None:
         if state.playing.value:
             state.playing.value = False
+            state.refresh()  # "as fast as possible" may not have shown the last month yet
         else:
             state.play()
 
@@ -356,10 +364,9 @@ def CrackdownCard(state: State) -> None:  # noqa: N802 - Solara components are C
             solara.Button("Undo", outlined=True, on_click=undo, disabled=not pending,
                           classes=["scamsim-undo"])
         for c in model.pending_crackdowns():
-            solara.Text(f"planned: {c.label} from {month_label(model.start, c.first)}",
-                        style="font-size: 15px;")
+            solara.Div(children=[f"planned: {c.label} from {month_label(model.start, c.first)}"])
         if state.message.value:
-            solara.Text(state.message.value, classes=["scamsim-message"])
+            solara.Div(children=[state.message.value], classes=["scamsim-message"])
 
 
 @solara.component
@@ -395,8 +402,8 @@ def SettingsCard(state: State) -> None:  # noqa: N802 - Solara components are Ca
     with solara.Card(margin=0):
         solara.Text("Settings", classes=["scamsim-card-title"])
         if changes:
-            solara.Text("Changes pending — press Reset: " + "; ".join(changes),
-                        classes=["scamsim-pending"])
+            solara.Div(children=["Changes pending — press Reset: " + "; ".join(changes)],
+                       classes=["scamsim-pending"], attributes={"data-testid": "scamsim-pending"})
         solara.Select("World", values=list(WORLDS), value=levers["world"],
                       on_value=set_lever("world"), dense=True)
         solara.Select("Coordination", values=list(COORDINATION), value=levers["coordination"],

@@ -30,6 +30,7 @@ class Store:
     def __init__(self, capacity: int, columns: dict[str, tuple[Any, tuple[int, ...]]]) -> None:
         self._spec = columns
         self.alive = np.zeros(capacity, dtype=bool)
+        self._live: np.ndarray | None = None  # cached used slots (dropped on add/remove)
         for name, (dtype, tail) in columns.items():
             setattr(self, name, np.zeros((capacity, *tail), dtype=dtype))
 
@@ -37,6 +38,7 @@ class Store:
         cap = len(self.alive)
         new = max(2 * cap, cap + need)
         self.alive = np.concatenate([self.alive, np.zeros(new - cap, bool)])
+        self._live = None
         for name, (dtype, tail) in self._spec.items():
             old = getattr(self, name)
             setattr(self, name, np.concatenate([old, np.zeros((new - cap, *tail), dtype)]))
@@ -49,20 +51,26 @@ class Store:
             free = np.flatnonzero(~self.alive)
         slots = free[:k]
         self.alive[slots] = True
-        for name, (_dtype, _tail) in self._spec.items():
+        self._live = None
+        for name in self._spec:
             getattr(self, name)[slots] = 0
         return slots
 
     def remove(self, slots: np.ndarray | int) -> None:
         """Free slots."""
         self.alive[slots] = False
+        self._live = None
 
     def live(self) -> np.ndarray:
-        """Used slots in increasing order."""
-        return np.flatnonzero(self.alive)
+        """Used slots in increasing order (read-only; cached until a slot is added or freed)."""
+        if self._live is None:
+            live = self.alive.nonzero()[0]
+            live.setflags(write=False)
+            self._live = live
+        return self._live
 
     def __len__(self) -> int:
-        return int(self.alive.sum())
+        return len(self.live())
 
 
 def compound_store(capacity: int) -> Store:

@@ -116,12 +116,16 @@ def raid(
     fails = u[1] < np.clip(protection * protection_effect, 0.0, 1.0)
     succeeded = raided & ~fails
     rescued = np.zeros(m, dtype=np.int64)
-    if succeeded.any():
-        rescued[succeeded] = rng.binomial(workers[succeeded], raid_shrink)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(workers > 0, rescued / np.maximum(workers, 1), 0.0)
-    p_close = np.clip(raid_close_rate * share * (1.0 + pressure), 0.0, 1.0)
-    closed = succeeded & (u[2] < p_close)
+    closed = np.zeros(m, dtype=bool)
+    hit = succeeded.nonzero()[0]
+    if len(hit):
+        w, freed = workers[hit], rng.binomial(workers[hit], raid_shrink)
+        rescued[hit] = freed
+        # Only a successful raid can close (the closing probability of the others is moot).
+        share = np.where(w > 0, freed / np.maximum(w, 1), 0.0)
+        pr = pressure[hit] if np.ndim(pressure) else pressure
+        p_close = np.clip(raid_close_rate * share * (1.0 + pr), 0.0, 1.0)
+        closed[hit] = u[2, hit] < p_close
     return RaidOutcome(raided, succeeded, rescued, closed)
 
 

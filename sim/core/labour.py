@@ -125,6 +125,35 @@ class Labour:
         # This month's flows by source country, for the recorders.
         self.month = {k: np.zeros(n) for k in ("recruited", "rescued", "released")}
         self.host_fill = np.ones(n)
+        self._fill: np.ndarray | None = None  # share of each pool given by the last offer
+
+    # --- the pools (assigning one drops what was cached from it) -------------------------
+
+    @property
+    def pool(self) -> np.ndarray:
+        """(n,) persons recruitable in each source now."""
+        return self._pool
+
+    @pool.setter
+    def pool(self, value: np.ndarray) -> None:
+        self._pool = value
+        self._stale()
+
+    @property
+    def level(self) -> np.ndarray:
+        """(n,) level each pool refills toward (lowered while an awareness campaign acts)."""
+        return self._level
+
+    @level.setter
+    def level(self, value: np.ndarray) -> None:
+        self._level = value
+        self._stale()
+
+    def _stale(self) -> None:
+        """Forget what was computed from the pools, the levels or the kernels."""
+        self._cost = None  # unit cost at the pools as they are
+        self._z = None  # pool @ kernel
+        self._dep = None  # depletion multipliers
 
     # --- what the recorders read (sim.core.series.SOURCE_SERIES) -------------------------
 
@@ -158,7 +187,7 @@ class Labour:
             friction_recruit_weight=p.friction_recruit_weight,
         )
         self.cost_kernel = self.kernel * (1.0 + p.friction_cost_share * friction)
-        self._cost = None
+        self._stale()
 
     # --- monthly dynamics ---------------------------------------------------------------
 
@@ -169,8 +198,10 @@ class Labour:
 
     def dep(self) -> np.ndarray:
         """Cost multiplier of every source's depletion."""
-        p = self.p
-        return depletion(self.pool, self.level, p.pool_cost_elasticity, p.pool_cost_cap)
+        if self._dep is None:
+            p = self.p
+            self._dep = depletion(self._pool, self._level, p.pool_cost_elasticity, p.pool_cost_cap)
+        return self._dep
 
     def unit_cost(self, weights: np.ndarray | None = None) -> np.ndarray:
         """Mean cost of one recruit into every host (US$), over the sources it reaches.
@@ -180,51 +211,73 @@ class Labour:
         """
         if weights is None:
             if self._cost is None:
-                self._cost = self._unit_cost(self.pool)
+                self._cost = self._unit_cost(self._pool, self._reach())
             return self._cost
         return self._unit_cost(weights)
 
-    def _unit_cost(self, w: np.ndarray) -> np.ndarray:
-        z = w @ self.kernel
+    def _reach(self) -> np.ndarray:
+        """``z_h = Σ_k pool_k K_kh`` at the pools as they are (cached)."""
+        if self._z is None:
+            self._z = self._pool @ self.kernel
+        return self._z
+
+    def _unit_cost(self, w: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
+        if z is None:
+            z = w @ self.kernel
         num = (w * self.dep()) @ self.cost_kernel
-        with np.errstate(divide="ignore", invalid="ignore"):
-            c = np.where(z > 0, num / z, np.inf)
+        c = np.divide(num, z, out=np.full(len(z), np.inf), where=z > 0)
         return self.p.recruit_cost_usd * c
 
     def offer(self, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """What the pools can deliver: (share of each host's demand met, cost per recruit)."""
-        fill, host_fill, _ = allocate(demand, self.pool, self.kernel)
-        self._fill = fill
-        cost = self.unit_cost(self.pool * fill)
+        pool, kernel = self._pool, self.kernel
+        z = self._reach()
+        # As allocate(demand, pool, kernel), reusing Σ_k pool_k K_kh of the month.
+        reached = z > 0
+        per_host = np.divide(demand, z, out=np.zeros(len(z)), where=reached)
+        asked = pool * (kernel @ per_host)
+        fill = np.divide(pool, asked, out=np.ones(len(pool)), where=asked > 0)
+        np.minimum(fill, 1.0, out=fill)
+        if fill.min() == 1.0:
+            # No pool is short: pool × fill is the pool itself, so is what it yields.
+            self._fill = None
+            host_fill = reached.astype(float)
+            cost = self.unit_cost()
+        else:
+            self._fill = fill
+            with np.errstate(divide="ignore", invalid="ignore"):
+                host_fill = np.clip(np.where(z > 0, ((pool * fill) @ kernel) / z, 0.0), 0.0, 1.0)
+            cost = self.unit_cost(pool * fill)
         self.host_fill = np.where(demand > 0, host_fill, self.host_fill)
         return host_fill, cost
 
     def take(self, got: np.ndarray) -> None:
         """Move ``got[h]`` recruits into each host from the sources, shared as by :meth:`offer`."""
-        hosts = np.flatnonzero(got > 0)
+        hosts = (got > 0).nonzero()[0]
         if len(hosts) == 0:
             return
-        avail = self.pool * self._fill  # what each source can give this month
+        # What each source can give this month (the whole pool if none is short).
+        avail = self._pool if self._fill is None else self._pool * self._fill
         k = self.kernel[:, hosts]  # (n, H)
         z = avail @ k  # (H,)
         share = avail[:, None] * k / np.where(z > 0, z, 1.0)[None, :]  # a'_kh, columns sum 1
         takes = share * got[hosts][None, :]  # (n sources, H hosts)
         per_source = np.minimum(takes.sum(axis=1), self.pool)
-        self.pool -= per_source
-        self._cost = None
+        self._pool -= per_source
+        self._stale()
         self.comp[hosts] += takes.T
         self.by_source["recruited"] += per_source
         self.month["recruited"] += per_source
 
     def remove(self, per_host: np.ndarray, kind: str) -> None:
         """Workers leave their hosts (``kind`` rescued or released) and go home."""
-        hosts = np.flatnonzero(per_host > 0)
+        hosts = (per_host > 0).nonzero()[0]
         if len(hosts) == 0:
             return
         rows = self.comp[hosts]
         held = rows.sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(held > 0, np.minimum(per_host[hosts] / held, 1.0), 0.0)
+        frac = np.divide(per_host[hosts], held, out=np.zeros(len(held)), where=held > 0)
+        np.minimum(frac, 1.0, out=frac)
         out = rows * frac[:, None]
         self.comp[hosts] = rows - out
         home = out.sum(axis=0)
@@ -280,7 +333,7 @@ class Labour:
         grow = p.pool_recovery_rate * np.maximum(self.level - self.pool, 0.0)
         self.pool += grow
         self.flows["pool_regrowth"] += float(grow.sum())
-        self._cost = None
+        self._stale()
 
     # --- accounting ---------------------------------------------------------------------
 

@@ -89,6 +89,7 @@ class ScamModel(mesa.Model):
         )
         self.political_stock = np.zeros(n)
         self.policy = PolicyState(n)
+        self._policy_now()
         self.pressure = self._resting_pressure()
         self.compounds = compound_store(1024)
         self.syndicates = syndicate_store(max(64, 2 * self.p.syndicates), n)
@@ -126,6 +127,29 @@ class ScamModel(mesa.Model):
         self.collect()
 
     # --- set-up -------------------------------------------------------------------------
+
+    def _policy_now(self) -> None:
+        """This month's capacity, protection and static utility (the policy is set once a
+        month, by the interventions, so the step reads them from here)."""
+        pol = self.policy
+        key = tuple(
+            a.tobytes()
+            for a in (pol.capacity_gain, pol.protection_cut, pol.weakness_cut, pol.infrastructure)
+        )
+        if key == getattr(self, "_policy_key", None):
+            return  # the same levers as last month: the same values
+        p, w = self.p, self.world
+        self._policy_key = key
+        self._capacity = self.capacity()
+        self._protection = self.protection()
+        self._static = choice.static_utility(
+            np.clip(w.regulatory_weakness - pol.weakness_cut, 0.0, 1.0),
+            w.operability * pol.infrastructure,
+            self._capacity,
+            p,
+        )
+        for a in (self._capacity, self._protection, self._static):
+            a.setflags(write=False)
 
     def _resting_pressure(self) -> np.ndarray:
         p = self.p
@@ -189,9 +213,18 @@ class ScamModel(mesa.Model):
         self.labour.seed_workforce(self.workers_by_jurisdiction().astype(float))
 
     def _open_compounds(
-        self, j: int, owners: np.ndarray, workers: np.ndarray, origin: int, targets: np.ndarray
+        self,
+        j: int | np.ndarray,
+        owners: np.ndarray,
+        workers: np.ndarray,
+        origin: int,
+        targets: np.ndarray,
     ) -> np.ndarray:
-        """Open compounds in jurisdiction ``j`` (one slot allocation for all of them)."""
+        """Open compounds in jurisdiction(s) ``j`` (one slot allocation for all of them).
+
+        Slots are the lowest free ones in order, as if opened one at a time, and the
+        Mesa agents are created in the order of ``owners``.
+        """
         cs = self.compounds
         slots = cs.add(len(owners))
         cs.jurisdiction[slots] = j
@@ -201,19 +234,26 @@ class ScamModel(mesa.Model):
         cs.opened[slots] = self.steps
         cs.arrived[slots] = self.steps if origin != INITIAL else -10_000
         cs.origin[slots] = origin
-        cell = self.cells[j]
-        for slot in slots.tolist():
-            self.compound_agents[slot] = Compound(self, slot, cell)
+        agents, cells = self.compound_agents, self.cells
+        if np.ndim(j) == 0:
+            cell = cells[int(j)]
+            for slot in slots.tolist():
+                agents[slot] = Compound(self, slot, cell)
+        else:
+            for slot, jj in zip(slots.tolist(), np.asarray(j).tolist(), strict=True):
+                agents[slot] = Compound(self, slot, cells[jj])
         return slots
 
     def _open_compound(self, j: int, owner: int, workers: int, origin: int) -> None:
-        p = self.p
-        target = int(max(p.min_workforce, round(p.compound_size_mean * self._size_draw())))
-        self._open_compounds(j, np.array([owner]), np.array([workers]), origin, np.array([target]))
+        self._open_compounds(j, np.array([owner]), np.array([workers]), origin, self._targets(1))
 
-    def _size_draw(self) -> float:
-        s = self.p.compound_size_sigma
-        return float(self.rng_recruit.lognormal(-0.5 * s * s, s))
+    def _targets(self, k: int) -> np.ndarray:
+        """Site capacities of ``k`` new compounds: ``max(min_workforce, round(mean × L))``,
+        ``L`` lognormal of mean 1 (one draw per compound, in order)."""
+        p = self.p
+        s = p.compound_size_sigma
+        draws = self.rng_recruit.lognormal(-0.5 * s * s, s, k)
+        return np.maximum(p.min_workforce, np.round(p.compound_size_mean * draws)).astype(np.int64)
 
     # --- small helpers ------------------------------------------------------------------
 
@@ -246,7 +286,7 @@ class ScamModel(mesa.Model):
 
     def capacity(self) -> np.ndarray:
         """Enforcement capacity including capacity building."""
-        return np.clip(self.world.enforcement_capacity + self.policy.capacity_gain, 0.0, 1.0)
+        return (self.world.enforcement_capacity + self.policy.capacity_gain).clip(0.0, 1.0)
 
     def protection(self) -> np.ndarray:
         """Protection after the share overcome by crackdowns."""
@@ -308,6 +348,7 @@ class ScamModel(mesa.Model):
         ):
             self.labour.set_friction(np.asarray(friction, float))
         self._friction_used = friction
+        self._policy_now()
 
     def operate(self) -> None:
         """Compounds earn; syndicates bank profit after costs, bribes and laundering."""
@@ -321,7 +362,7 @@ class ScamModel(mesa.Model):
         revenue = (
             w * per_worker * (1.0 - p.disruption * self.pressure[j]) * self.policy.infrastructure[j]
         )
-        bribes = revenue * p.bribe_share * self.protection()[j]
+        bribes = revenue * p.bribe_share * self._protection[j]
         running = w * p.cost_per_worker_usd
         frozen = revenue * self._frozen_share(c)
         profit_c = revenue - frozen - bribes - running
@@ -333,12 +374,13 @@ class ScamModel(mesa.Model):
         extra = self.policy.laundering_extra
         if extra:
             extra = extra * self._squeezed()
-        lose = np.clip((p.laundering_loss + extra) * st.laundering_leak, 0.0, 0.95)
+        lose = ((p.laundering_loss + extra) * st.laundering_leak).clip(0.0, 0.95)
         self._launder_share = lose
         laundering = np.where(profit > 0, profit * lose, 0.0)
         st.capital += np.where(st.alive, profit - laundering, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._margin = np.where(turnover > 0, (profit - laundering) / turnover, 0.0)
+        self._margin = np.divide(
+            profit - laundering, turnover, out=np.zeros(size), where=turnover > 0
+        )
         payout = np.where(st.alive, p.payout_rate * np.maximum(st.capital, 0.0), 0.0)
         st.capital -= payout
         self.month_revenue = np.bincount(j, weights=revenue, minlength=self.world.n)
@@ -382,50 +424,82 @@ class ScamModel(mesa.Model):
         p, cs, st = self.p, self.compounds, self.syndicates
         c = cs.live()
         j = cs.jurisdiction[c]
-        n, size, t = self.world.n, len(st.alive), self.steps
-        cap = self.capacity()
+        n, t = self.world.n, self.steps
+        cap = self._capacity
         budget = enforcement.raid_budget(
             cap, raid_budget=p.raid_budget, raid_budget_floor=p.raid_budget_floor
         )
         # What agencies know: the compounds present a detection lag ago.
         seen_at = max(t - 1 - p.detection_lag, 0)
         seen = self.rec["compounds"][seen_at].astype(float)
-        visible = cs.arrived[c] <= seen_at
-        new = (t - cs.arrived[c]) < p.intel_window
-        anticipated = p.raid_rate * p.intel_boost * cap[j] * (self.policy.intel[j] & new)
+        arrived = cs.arrived[c]
+        visible = arrived <= seen_at
+        if self.policy.intel.any():
+            new = (t - arrived) < p.intel_window
+            anticipated = p.raid_rate * p.intel_boost * cap[j] * (self.policy.intel[j] & new)
+        else:
+            anticipated = np.zeros(len(c))  # what the product above is without shared intel
+        pressure = self.pressure[j]
         p_raid = enforcement.raid_probability(
-            self.pressure[j], budget[j], seen[j], visible, anticipated, raid_rate=p.raid_rate
+            pressure, budget[j], seen[j], visible, anticipated, raid_rate=p.raid_rate
         )
+        w = cs.workers[c]
         out = enforcement.raid(
-            cs.workers[c], p_raid, self.protection()[j], self.pressure[j], self.rng_raids,
+            w, p_raid, self._protection[j], pressure, self.rng_raids,
             protection_effect=p.protection_effect, raid_shrink=p.raid_shrink,
             raid_close_rate=p.raid_close_rate,
         )
-        cs.workers[c] -= out.rescued
-        self.month_raids = np.bincount(j[out.raided], minlength=n)
+        w -= out.rescued
+        cs.workers[c] = w
+        j_raided = j[out.raided]
+        self.month_raids = np.bincount(j_raided, minlength=n)
         rescued_h = np.bincount(j, weights=out.rescued, minlength=n)
         self.month_rescued = rescued_h.astype(np.int64)
         self.worker_flows["rescued"] += int(out.rescued.sum())
         self.labour.remove(rescued_h, "rescued")
         # Each successful raid seizes a share of the owner's capital.
-        wins = np.bincount(cs.owner[c][out.succeeded], minlength=size)
+        owner = cs.owner[c]
+        wins = np.bincount(owner[out.succeeded], minlength=len(st.alive))
         seized = np.maximum(st.capital, 0.0) * (1.0 - (1.0 - p.seize_share) ** wins)
         st.capital -= seized
         self.flows["seized"] += float(seized.sum())
-        # Evidence for learning: raids seen per syndicate × jurisdiction, and exposure.
-        cell = cs.owner[c] * n + j
-        self._own_raids = np.bincount(cell[out.raided], minlength=size * n).reshape(size, n)
-        self._own_exposure = np.bincount(cell, minlength=size * n).reshape(size, n)
+        # Evidence for learning: raids seen per living syndicate × jurisdiction, and exposure
+        # (every compound belongs to a living syndicate), and their totals per jurisdiction.
+        s = st.live()
+        if len(s) and s[-1] - s[0] + 1 == len(s):  # contiguous slots (the usual case)
+            row_of_owner = owner - s[0]
+        else:
+            row = np.full(len(st.alive), -1, dtype=np.int64)
+            row[s] = np.arange(len(s))
+            row_of_owner = row[owner]
+        # Only the jurisdictions hosting a compound have any (the others' evidence is 0).
+        all_exposure = np.bincount(j, minlength=n)
+        cols = all_exposure.nonzero()[0]
+        col_of = np.zeros(n, dtype=np.int64)
+        col_of[cols] = np.arange(len(cols))
+        cell = row_of_owner * len(cols) + col_of[j]
+        size = len(s) * len(cols)
+        self._learn_rows, self._learn_cols = s, cols
+        self._own_raids = np.bincount(cell[out.raided], minlength=size).reshape(len(s), -1)
+        self._own_exposure = np.bincount(cell, minlength=size).reshape(len(s), -1)
+        self._all_raids = self.month_raids[cols]
+        self._all_exposure = all_exposure[cols]
         if self.record_events:
-            iso = self.world.iso3
-            for k in np.flatnonzero(out.raided):
-                kind = "raid" if out.succeeded[k] else "raid_failed"
-                self.log_event(kind, cs.owner[c[k]], iso[j[k]], iso[j[k]], out.rescued[k])
+            raided = out.raided.nonzero()[0]
+            hosts = self.world.iso3[j_raided]
+            self.events.extend(
+                (t, "raid" if ok else "raid_failed", o, h, h, r)
+                for ok, o, h, r in zip(
+                    out.succeeded[raided].tolist(), owner[raided].tolist(), hosts,
+                    out.rescued[raided].tolist(), strict=True,
+                )
+            )
         st.lost[:] = 0
         for slot in c[out.closed].tolist():
             if cs.alive[slot]:
-                self._close(int(slot), "closure")
-        self._close_small(c, reason="closure")
+                self._close(slot, "closure")
+        for slot in c[cs.alive[c] & (w < p.min_workforce)].tolist():
+            self._close(slot, "closure")
 
     def _close_small(self, c: np.ndarray, reason: str) -> None:
         cs = self.compounds
@@ -446,26 +520,32 @@ class ScamModel(mesa.Model):
     def learn(self) -> None:
         """Syndicates update perceived risk from their own and observed raids, with decay."""
         p, st = self.p, self.syndicates
-        s = st.live()
-        own_hits, own_exp = self._own_raids, self._own_exposure
-        all_hits, all_exp = own_hits.sum(axis=0), own_exp.sum(axis=0)
+        s = self._learn_rows  # the living syndicates (rows of the evidence of enforce)
         w = p.observe_weight
         # own + w × (all − own), for the living syndicates only (freed rows are reset on reuse)
-        hits = (1.0 - w) * own_hits[s] + w * all_hits[None, :]
-        exposure = (1.0 - w) * own_exp[s] + w * all_exp[None, :]
-        st.hits[s] = p.memory_decay * st.hits[s] + hits
-        st.safe[s] = p.memory_decay * st.safe[s] + (exposure - hits)
+        hits = (1.0 - w) * self._own_raids
+        hits += w * self._all_raids
+        exposure = (1.0 - w) * self._own_exposure
+        exposure += w * self._all_exposure
+        exposure -= hits
+        # Jurisdictions without a compound only decay (their new evidence is exactly 0).
+        cols = self._learn_cols
+        if len(s) and s[-1] - s[0] + 1 == len(s):  # contiguous slots: update in place
+            rows = slice(int(s[0]), int(s[-1]) + 1)
+            for mem, new in ((st.hits[rows], hits), (st.safe[rows], exposure)):
+                mem *= p.memory_decay
+                mem[:, cols] += new
+        else:
+            for mem, new in ((st.hits, hits), (st.safe, exposure)):
+                decayed = mem[s]
+                decayed *= p.memory_decay
+                decayed[:, cols] += new
+                mem[s] = decayed
 
     def _landscape(self) -> choice.Landscape:
-        p, w = self.p, self.world
-        static = choice.static_utility(
-            np.clip(w.regulatory_weakness - self.policy.weakness_cut, 0.0, 1.0),
-            w.operability * self.policy.infrastructure,
-            self.capacity(),
-            p,
-        )
+        w = self.world
         return choice.Landscape(
-            static=static,
+            static=self._static,
             ties=w.criminal_ties,
             pressure=self.pressure,
             compounds=self.compounds_by_jurisdiction().astype(float),
@@ -478,8 +558,9 @@ class ScamModel(mesa.Model):
         if self._land_labour is None:
             p = self.p
             top = p.pool_cost_cap * (1.0 + p.friction_cost_share)
-            cost = self.labour.unit_cost() / max(p.recruit_cost_usd, 1e-9)
-            self._land_labour = np.log(np.clip(np.nan_to_num(cost, posinf=top), 1.0, top))
+            cost = np.clip(self.labour.unit_cost() / max(p.recruit_cost_usd, 1e-9), 1.0, top)
+            cost[np.isnan(cost)] = 1.0  # as nan_to_num (nan 0, inf top) before the clip
+            self._land_labour = np.log(cost)
         return self._land_labour
 
     def _choose(self, synd: np.ndarray, origin: np.ndarray, exclude_origin: bool) -> np.ndarray:
@@ -551,16 +632,30 @@ class ScamModel(mesa.Model):
         return p.setup_cost_usd + per_km * km / 1000.0
 
     def _homes(self, synd: np.ndarray) -> np.ndarray:
-        """Jurisdiction holding most of each syndicate's workers (or its last home)."""
+        """Jurisdiction holding most of each (distinct) syndicate's workers (or its last home)."""
         cs, st = self.compounds, self.syndicates
         c = cs.live()
         n = self.world.n
-        held = np.bincount(
-            cs.owner[c] * n + cs.jurisdiction[c], weights=cs.workers[c],
-            minlength=len(st.alive) * n,
-        ).reshape(len(st.alive), n)
-        has = held[synd].sum(axis=1) > 0
-        st.home[synd[has]] = np.argmax(held[synd[has]], axis=1)
+        m = len(synd)
+        owner = cs.owner[c]
+        if m and synd[-1] - synd[0] + 1 == m:  # contiguous slots (the usual case)
+            r = owner - synd[0]
+            mine = (r >= 0) & (r < m)
+        else:
+            row = np.full(len(st.alive), -1, dtype=np.int64)
+            row[synd] = np.arange(m)
+            r = row[owner]
+            mine = r >= 0
+        if mine.all():
+            cell, workers = r * n + cs.jurisdiction[c], cs.workers[c]
+        else:
+            cell, workers = r[mine] * n + cs.jurisdiction[c][mine], cs.workers[c][mine]
+        held = np.bincount(cell, weights=workers, minlength=m * n).reshape(m, n)
+        has = held.sum(axis=1) > 0
+        if has.all():
+            st.home[synd] = np.argmax(held, axis=1)
+        else:
+            st.home[synd[has]] = np.argmax(held[has], axis=1)
         return st.home[synd]
 
     def _worker_margin(self, synd: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -574,7 +669,7 @@ class ScamModel(mesa.Model):
         gross = self._per_worker * (1.0 - p.disruption * self.pressure[j]) * (
             self.policy.infrastructure[j]
         )
-        net = gross * (1.0 - frozen - p.bribe_share * self.protection()[j]) - p.cost_per_worker_usd
+        net = gross * (1.0 - frozen - p.bribe_share * self._protection[j]) - p.cost_per_worker_usd
         return np.where(net > 0, net * (1.0 - self._launder_share[synd]), net)
 
     def _frozen_share_synd(self, synd: np.ndarray) -> np.ndarray | float:
@@ -602,16 +697,21 @@ class ScamModel(mesa.Model):
         invest = p.setup_cost_usd + workforce * cost
         with np.errstate(divide="ignore", invalid="ignore"):
             roi = (workforce * (margin * p.payback_months - cost) - p.setup_cost_usd) / invest
-        keen = np.clip(np.nan_to_num(roi, nan=0.0, neginf=0.0), 0.0, 1.0)
+        keen = roi.clip(0.0, 1.0)  # as nan_to_num (nan and -inf 0, inf huge) then the clip
+        keen[np.isnan(keen)] = 0.0
         can = st.capital[s] >= 2 * p.setup_cost_usd
-        expanders = s[can & (self.rng_move.random(len(s)) < p.expansion_rate * keen)]
-        if len(expanders):
-            self._open_chosen(expanders, EXPANSION, "expansion")
+        pick = can & (self.rng_move.random(len(s)) < p.expansion_rate * keen)
+        if pick.any():
+            self._open_chosen(s[pick], EXPANSION, "expansion", homes[pick])
 
-    def _open_chosen(self, synd: np.ndarray, origin_kind: int, kind: str) -> None:
-        """Open one compound per syndicate at a chosen destination, staffed from the pools."""
+    def _open_chosen(
+        self, synd: np.ndarray, origin_kind: int, kind: str, homes: np.ndarray | None = None
+    ) -> None:
+        """Open one compound per (distinct) syndicate at a chosen destination, staffed from
+        the pools. ``homes``: the syndicates' :meth:`_homes`, if known."""
         p, st = self.p, self.syndicates
-        homes = self._homes(synd)
+        if homes is None:
+            homes = self._homes(synd)
         dest = self._choose(synd, homes, exclude_origin=False)
         n = self.world.n
         go = dest < n  # the outside option: no destination worth it, keep the money
@@ -620,24 +720,35 @@ class ScamModel(mesa.Model):
         # One offer for all new sites of the batch: the pools share among them.
         demand = np.bincount(dest[go], minlength=n) * float(p.new_compound_workers)
         fill, unit = self.labour.offer(demand)
-        iso = self.world.iso3
-        got = np.zeros(n)
-        for s, home, d in zip(synd[go].tolist(), homes[go].tolist(), dest[go].tolist(),
-                              strict=True):
-            workers = int(np.floor(p.new_compound_workers * fill[d]))
-            if workers < p.min_workforce:
-                continue  # the pools cannot staff a new site there
-            hire = workers * float(unit[d])
-            if st.capital[s] < p.setup_cost_usd + hire:
-                continue
-            st.capital[s] -= p.setup_cost_usd + hire
-            self.flows["spent_opening"] += p.setup_cost_usd
-            self.flows["spent_recruiting"] += hire
-            self.worker_flows["recruited"] += workers
-            got[d] += workers
-            self._open_compound(int(d), s, workers, origin_kind)
-            self.log_event(kind, s, str(iso[home]), str(iso[d]), workers)
-        self.labour.take(got)
+        synd, homes, dest = synd[go], homes[go], dest[go]
+        workers = np.floor(p.new_compound_workers * fill[dest]).astype(np.int64)
+        # Sites the pools can staff (a cost is needed there only) and their owners can pay.
+        staffed = workers >= p.min_workforce
+        with np.errstate(invalid="ignore"):
+            hire = np.where(staffed, workers * unit[dest], 0.0)
+        outlay = p.setup_cost_usd + hire
+        ok = staffed & ~(st.capital[synd] < outlay)
+        if not ok.any():
+            return
+        synd, homes, dest = synd[ok], homes[ok], dest[ok]
+        workers, hire, outlay = workers[ok], hire[ok], outlay[ok]
+        st.capital[synd] -= outlay  # one site per syndicate
+        f = self.flows
+        for h in hire.tolist():  # in order, as the running totals always were
+            f["spent_opening"] += p.setup_cost_usd
+            f["spent_recruiting"] += h
+        self.worker_flows["recruited"] += int(workers.sum())
+        self._open_compounds(dest, synd, workers, origin_kind, self._targets(len(synd)))
+        if self.record_events:
+            iso = self.world.iso3
+            t = self.steps
+            self.events.extend(
+                (t, kind, s, str(iso[h]), str(iso[d]), w)
+                for s, h, d, w in zip(
+                    synd.tolist(), homes.tolist(), dest.tolist(), workers.tolist(), strict=True
+                )
+            )
+        self.labour.take(np.bincount(dest, weights=workers, minlength=n))
 
     def regenerate(self) -> None:
         """Hit syndicates re-establish or split; only lost capital ends one."""
@@ -697,37 +808,39 @@ class ScamModel(mesa.Model):
         if len(c) == 0:
             self.labour.end_month(self.policy.pool_factor)
             return
-        n = self.world.n
+        n, lab = self.world.n, self.labour
         j, owner, w = cs.jurisdiction[c], cs.owner[c], cs.workers[c]
-        cost_now = self.labour.unit_cost()[j]
+        cost_now = lab.unit_cost()[j]
         margin = self._worker_margin(owner, j)
         with np.errstate(divide="ignore", invalid="ignore"):
-            keen = np.clip(margin * p.payback_months / cost_now - 1.0, 0.0, 1.0)
-        keen = np.nan_to_num(keen, nan=0.0)
+            keen = (margin * p.payback_months / cost_now - 1.0).clip(0.0, 1.0)
+        keen[np.isnan(keen)] = 0.0
         gap = np.maximum(cs.target[c] - w, 0)
         want = np.minimum(gap, np.ceil(p.recruit_rate * w * keen))
         demand = np.bincount(j, weights=want, minlength=n)
-        fill, unit = self.labour.offer(demand)
+        fill, unit = lab.offer(demand)
         avail = np.floor(want * fill[j])
         price = np.where(np.isfinite(unit), unit, 0.0)[j]
         size = len(st.alive)
         need = np.bincount(owner, weights=avail * price, minlength=size)
         budget = p.recruit_budget_share * np.maximum(st.capital, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(need > 0, np.minimum(1.0, budget / need), 0.0)
+        scale = np.divide(budget, need, out=np.zeros(size), where=need > 0)
+        np.minimum(scale, 1.0, out=scale)
         got = np.floor(avail * scale[owner]).astype(np.int64)
         spent = np.bincount(owner, weights=got * price, minlength=size)
         st.capital -= spent
         self.flows["spent_recruiting"] += float(spent.sum())
-        cs.workers[c] += got
+        w = w + got  # the live compounds' workforce, kept here and written back
         self.worker_flows["recruited"] += int(got.sum())
-        self.labour.take(np.bincount(j, weights=got, minlength=n))
-        gone = self.rng_recruit.binomial(cs.workers[c], p.attrition_rate)
-        cs.workers[c] -= gone
+        lab.take(np.bincount(j, weights=got, minlength=n))
+        gone = self.rng_recruit.binomial(w, p.attrition_rate)
+        w -= gone
+        cs.workers[c] = w
         self.worker_flows["released"] += int(gone.sum())
-        self.labour.remove(np.bincount(j, weights=gone, minlength=n), "released")
-        self._close_small(c, reason="closure")
-        self.labour.end_month(self.policy.pool_factor)
+        lab.remove(np.bincount(j, weights=gone, minlength=n), "released")
+        for slot in c[w < p.min_workforce].tolist():  # all of c is still open
+            self._close(slot, "closure")
+        lab.end_month(self.policy.pool_factor)
 
     def adapt(self) -> None:
         """Pressure moves toward what agencies see and can do, plus scenario shocks."""
@@ -739,14 +852,14 @@ class ScamModel(mesa.Model):
             p.political_memory * self.political_stock + self.month_revenue * self.political_weight
         )
         political = enforcement.political_reaction(
-            self.political_stock, self.protection(), political_gain=p.political_gain,
+            self.political_stock, self._protection, political_gain=p.political_gain,
             political_scale_usd=p.political_scale_usd,
             political_steepness=p.political_steepness, protection_effect=p.protection_effect,
         )
         target = enforcement.target_pressure(
             observed,
-            self.capacity(),
-            self.protection(),
+            self._capacity,
+            self._protection,
             self.policy.shock,
             political,
             baseline_pressure=p.baseline_pressure,

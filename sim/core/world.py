@@ -88,6 +88,57 @@ def great_circle_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return d
 
 
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+@cache
+def _friction_matrix(table: str, codes: tuple[str, ...]) -> np.ndarray:
+    """Travel friction, row the traveller's nationality (source), column the destination."""
+    friction = _companion(table, "travel_friction").set_index("passport")
+    try:
+        return _readonly(friction.loc[list(codes), list(codes)].to_numpy(float))
+    except KeyError as exc:
+        raise ConfigError("world.table", f"travel friction lacks {exc}") from exc
+
+
+@cache
+def _year_arrays(table: str, codes: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int]:
+    years, cube, first = _year_cube(_companion(table, "years"), np.array(codes, dtype=str))
+    return _readonly(years), _readonly(cube), first
+
+
+def _year_cube(years: pd.DataFrame, iso3: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """(years,), (years, attributes, n) values of the per-year table, and the first anchor."""
+    index = {code: i for i, code in enumerate(iso3)}
+    sub = years[years["iso3"].isin(index)]
+    year_list = sorted(set(sub["year"]))
+    if year_list != list(range(year_list[0], year_list[-1] + 1)):
+        raise ConfigError(
+            "world.table", f"years of the per-year table not consecutive: {year_list}"
+        )
+    columns = [*DERIVED, *VARYING.values()]
+    cube = np.empty((len(year_list), len(columns), len(iso3)))
+    for k, year in enumerate(year_list):
+        rows = sub[sub["year"] == year].set_index("iso3").reindex(iso3)
+        if rows[columns].isna().any().any():
+            raise ConfigError("world.table", f"per-year table incomplete in {year}")
+        cube[k] = rows[columns].to_numpy(float).T
+    return np.array(year_list), cube, year_list[0] * 12 + _ANCHOR_MONTH - 1
+
+
+@cache
+def _distances(lat: bytes, lon: bytes) -> np.ndarray:
+    return _readonly(great_circle_km(np.frombuffer(lat), np.frombuffer(lon)))
+
+
+@cache
+def _nearest(lat: bytes, lon: bytes) -> np.ndarray:
+    """Every jurisdiction's others by increasing distance (itself first)."""
+    return _readonly(np.argsort(_distances(lat, lon), axis=1, kind="stable"))
+
+
 @dataclass
 class World:
     """Static attributes of the jurisdictions of one run, as aligned NumPy arrays."""
@@ -116,35 +167,14 @@ class World:
         self.cooperation = t["cooperation"].to_numpy(float)  # 0-1
         self.manager_entry = t["manager_entry"].to_numpy(float)  # 0-1
         self.index = {code: i for i, code in enumerate(self.iso3)}
-        friction = _companion(self.source_table, "travel_friction").set_index("passport")
-        try:
-            # Row: the traveller's nationality (source), column: destination (host).
-            self.travel_friction = friction.loc[self.iso3, self.iso3].to_numpy(float)
-        except KeyError as exc:
-            raise ConfigError("world.table", f"travel friction lacks {exc}") from exc
-        self._init_years(_companion(self.source_table, "years"))
-        self.distance_km = great_circle_km(self.lat, self.lon)
+        # The companion tables depend only on the table name and the jurisdictions: their
+        # arrays are computed once per process (read-only, shared by the worlds built alike).
+        codes = tuple(self.iso3.tolist())
+        self.travel_friction = _friction_matrix(self.source_table, codes)
+        self.years, self._year_cube, self._first_anchor = _year_arrays(self.source_table, codes)
+        self._year_columns = [*DERIVED, *VARYING.values()]
+        self.distance_km = _distances(self.lat.tobytes(), self.lon.tobytes())
         self.regions = sorted(set(self.region))
-
-    def _init_years(self, years: pd.DataFrame) -> None:
-        """Precompute (years, attributes, n) arrays so a monthly look-up is one blend."""
-        sub = years[years["iso3"].isin(self.index)]
-        year_list = sorted(set(sub["year"]))
-        if year_list != list(range(year_list[0], year_list[-1] + 1)):
-            raise ConfigError(
-                "world.table", f"years of the per-year table not consecutive: {year_list}"
-            )
-        columns = [*DERIVED, *VARYING.values()]
-        cube = np.empty((len(year_list), len(columns), self.n))
-        for k, year in enumerate(year_list):
-            rows = sub[sub["year"] == year].set_index("iso3").reindex(self.iso3)
-            if rows[columns].isna().any().any():
-                raise ConfigError("world.table", f"per-year table incomplete in {year}")
-            cube[k] = rows[columns].to_numpy(float).T
-        self.years = np.array(year_list)
-        self._year_cube = cube
-        self._year_columns = columns
-        self._first_anchor = year_list[0] * 12 + _ANCHOR_MONTH - 1
 
     def _blend(self, month: str) -> np.ndarray:
         """(attributes, n) values of a month, linear between mid-year anchors."""
@@ -216,12 +246,17 @@ class World:
     def graph(self, k_nearest: int = 3) -> nx.Graph:
         """Integer-node graph joining each jurisdiction to its nearest neighbours."""
         g = nx.Graph()
-        for i in range(self.n):
-            g.add_node(i, iso3=self.iso3[i], name=self.names[i], region=self.region[i])
-        order = np.argsort(self.distance_km, axis=1, kind="stable")
-        for i in range(self.n):
-            for j in order[i, 1 : k_nearest + 1]:
-                g.add_edge(i, int(j), distance_km=float(self.distance_km[i, j]))
+        g.add_nodes_from(
+            (i, {"iso3": self.iso3[i], "name": self.names[i], "region": self.region[i]})
+            for i in range(self.n)
+        )
+        order = _nearest(self.lat.tobytes(), self.lon.tobytes())
+        d = self.distance_km
+        g.add_edges_from(
+            (i, j, {"distance_km": float(d[i, j])})
+            for i in range(self.n)
+            for j in order[i, 1 : k_nearest + 1].tolist()
+        )
         return g
 
     def positions(self) -> dict[int, tuple[float, float]]:

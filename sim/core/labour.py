@@ -187,6 +187,7 @@ class Labour:
             friction_recruit_weight=p.friction_recruit_weight,
         )
         self.cost_kernel = self.kernel * (1.0 + p.friction_cost_share * friction)
+        self._kernel_max = float(np.abs(self.kernel).max()) if self.kernel.size else 0.0
         self._stale()
 
     # --- monthly dynamics ---------------------------------------------------------------
@@ -235,10 +236,15 @@ class Labour:
         # As allocate(demand, pool, kernel), reusing Σ_k pool_k K_kh of the month.
         reached = z > 0
         per_host = np.divide(demand, z, out=np.zeros(len(z)), where=reached)
-        asked = pool * (kernel @ per_host)
-        fill = np.divide(pool, asked, out=np.ones(len(pool)), where=asked > 0)
-        np.minimum(fill, 1.0, out=fill)
-        if fill.min() == 1.0:
+        # (K @ per_host)_k <= max|K| x Σ|per_host|: far below 1, no source is asked for more
+        # than it holds, and every fill is exactly 1 (as computed below), so skip the product.
+        if np.abs(per_host).sum() * self._kernel_max < 0.5:
+            fill = None
+        else:
+            asked = pool * (kernel @ per_host)
+            fill = np.divide(pool, asked, out=np.ones(len(pool)), where=asked > 0)
+            np.minimum(fill, 1.0, out=fill)
+        if fill is None or fill.min() == 1.0:
             # No pool is short: pool × fill is the pool itself, so is what it yields.
             self._fill = None
             host_fill = reached.astype(float)

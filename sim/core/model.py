@@ -244,9 +244,6 @@ class ScamModel(mesa.Model):
                 agents[slot] = Compound(self, slot, cells[jj])
         return slots
 
-    def _open_compound(self, j: int, owner: int, workers: int, origin: int) -> None:
-        self._open_compounds(j, np.array([owner]), np.array([workers]), origin, self._targets(1))
-
     def _targets(self, k: int) -> np.ndarray:
         """Site capacities of ``k`` new compounds: ``max(min_workforce, round(mean × L))``,
         ``L`` lognormal of mean 1 (one draw per compound, in order)."""
@@ -480,8 +477,8 @@ class ScamModel(mesa.Model):
         cell = row_of_owner * len(cols) + col_of[j]
         size = len(s) * len(cols)
         self._learn_rows, self._learn_cols = s, cols
-        self._own_raids = np.bincount(cell[out.raided], minlength=size).reshape(len(s), -1)
-        self._own_exposure = np.bincount(cell, minlength=size).reshape(len(s), -1)
+        self._own_raids = np.bincount(cell[out.raided], minlength=size).reshape(len(s), len(cols))
+        self._own_exposure = np.bincount(cell, minlength=size).reshape(len(s), len(cols))
         self._all_raids = self.month_raids[cols]
         self._all_exposure = all_exposure[cols]
         if self.record_events:
@@ -500,12 +497,6 @@ class ScamModel(mesa.Model):
                 self._close(slot, "closure")
         for slot in c[cs.alive[c] & (w < p.min_workforce)].tolist():
             self._close(slot, "closure")
-
-    def _close_small(self, c: np.ndarray, reason: str) -> None:
-        cs = self.compounds
-        small = c[cs.alive[c] & (cs.workers[c] < self.p.min_workforce)]
-        for slot in small:
-            self._close(int(slot), reason)
 
     def _close(self, slot: int, reason: str) -> None:
         cs, st = self.compounds, self.syndicates

@@ -35,7 +35,7 @@ from sim.core.interventions import Intervention
 from sim.core.params import Params
 from sim.core.series import MODEL_SERIES, SERIES, SOURCE_SERIES
 from sim.core.settings import DEFAULTS
-from sim.core.timeline import step_dates
+from sim.core.timeline import month_label, step_dates
 from sim.core.world import World
 
 
@@ -89,6 +89,7 @@ class ScamModel(mesa.Model):
         )
         self.political_stock = np.zeros(n)
         self.policy = PolicyState(n)
+        self.update_governance()  # the start month's governance (World.derived_at)
         self._policy_now()
         self.pressure = self._resting_pressure()
         self.compounds = compound_store(1024)
@@ -128,6 +129,18 @@ class ScamModel(mesa.Model):
 
     # --- set-up -------------------------------------------------------------------------
 
+    def update_governance(self) -> None:
+        """This month's governance indicators: the yearly values interpolated by month
+        (``World.derived_at``); the static world attributes are the latest year's."""
+        month = month_label(self.start, self.steps)
+        if month == getattr(self, "_governance_month", None):
+            return
+        self._governance_month = month
+        self.gov = self.world.derived_at(month)
+        for a in self.gov.values():
+            a.setflags(write=False)
+        self._policy_key = None  # capacity, protection and utility depend on it
+
     def _policy_now(self) -> None:
         """This month's capacity, protection and static utility (the policy is set once a
         month, by the interventions, so the step reads them from here)."""
@@ -138,13 +151,13 @@ class ScamModel(mesa.Model):
         )
         if key == getattr(self, "_policy_key", None):
             return  # the same levers as last month: the same values
-        p, w = self.p, self.world
+        p, g = self.p, self.gov
         self._policy_key = key
         self._capacity = self.capacity()
         self._protection = self.protection()
         self._static = choice.static_utility(
-            np.clip(w.regulatory_weakness - pol.weakness_cut, 0.0, 1.0),
-            w.operability * pol.infrastructure,
+            np.clip(g["regulatory_weakness"] - pol.weakness_cut, 0.0, 1.0),
+            g["operability"] * pol.infrastructure,
             self._capacity,
             p,
         )
@@ -153,7 +166,7 @@ class ScamModel(mesa.Model):
 
     def _resting_pressure(self) -> np.ndarray:
         p = self.p
-        capacity = np.clip(self.world.enforcement_capacity + self.policy.capacity_gain, 0, 1)
+        capacity = np.clip(self.gov["enforcement_capacity"] + self.policy.capacity_gain, 0, 1)
         return np.full(self.world.n, p.baseline_pressure) + p.capacity_pressure * capacity
 
     def _init_recorders(self, n: int) -> None:
@@ -283,11 +296,11 @@ class ScamModel(mesa.Model):
 
     def capacity(self) -> np.ndarray:
         """Enforcement capacity including capacity building."""
-        return (self.world.enforcement_capacity + self.policy.capacity_gain).clip(0.0, 1.0)
+        return (self.gov["enforcement_capacity"] + self.policy.capacity_gain).clip(0.0, 1.0)
 
     def protection(self) -> np.ndarray:
         """Protection after the share overcome by crackdowns."""
-        return self.world.protection * (1.0 - self.policy.protection_cut)
+        return self.gov["protection"] * (1.0 - self.policy.protection_cut)
 
     @property
     def n_compounds(self) -> int:
@@ -320,6 +333,7 @@ class ScamModel(mesa.Model):
         """One month."""
         self.labour.begin_month()
         self._land_labour = None
+        self.update_governance()
         self.apply_interventions()
         self.operate()
         self.enforce()
@@ -537,7 +551,7 @@ class ScamModel(mesa.Model):
         w = self.world
         return choice.Landscape(
             static=self._static,
-            ties=w.criminal_ties,
+            ties=self.gov["criminal_ties"],
             pressure=self.pressure,
             compounds=self.compounds_by_jurisdiction().astype(float),
             distance_km=w.distance_km,
@@ -619,7 +633,8 @@ class ScamModel(mesa.Model):
     def _relocation_cost(self, src: int, dst: int) -> float:
         p, w = self.p, self.world
         km = w.distance_km[src, dst]
-        per_km = p.relocation_cost_per_1000km_usd * (1.0 - p.tie_discount * w.criminal_ties[dst])
+        ties = self.gov["criminal_ties"][dst]
+        per_km = p.relocation_cost_per_1000km_usd * (1.0 - p.tie_discount * ties)
         return p.setup_cost_usd + per_km * km / 1000.0
 
     def _homes(self, synd: np.ndarray) -> np.ndarray:
@@ -815,7 +830,8 @@ class ScamModel(mesa.Model):
         size = len(st.alive)
         need = np.bincount(owner, weights=avail * price, minlength=size)
         budget = p.recruit_budget_share * np.maximum(st.capital, 0.0)
-        scale = np.divide(budget, need, out=np.zeros(size), where=need > 0)
+        # Recruits that cost nothing need no budget: scale 1 where nothing is owed.
+        scale = np.divide(budget, need, out=np.ones(size), where=need > 0)
         np.minimum(scale, 1.0, out=scale)
         got = np.floor(avail * scale[owner]).astype(np.int64)
         spent = np.bincount(owner, weights=got * price, minlength=size)

@@ -1,12 +1,15 @@
-"""Benchmark: steps the teaching app renders per second while playing.
+"""Benchmark: months the teaching page shows per second while playing, one tab and three.
 
-    python benchmarks/bench_app.py [--seconds 10] [--port 0] [--json results/benchmarks/app.json]
+    python benchmarks/bench_app.py [--seconds 10] [--tabs 3] [--port 0] [--json FILE]
 
-Starts the app server (``sim.app.serve``), opens the page in headless Chromium
-(Playwright), presses play and samples the step counter shown on the page for
-``--seconds``, first in the teaching world, then, after choosing the full world
-and pressing Reset, in the full world. Each rate counts only steps the page has
-shown, so it includes the model step, drawing the map and plots, and sending them.
+Starts the app server (``sim.app.server.serve``), opens the page in headless
+Chromium (Playwright), sets the speed to the fastest setting that still shows
+every month (8 months a second), presses play and samples the month counter
+the page shows for ``--seconds``: first in one tab, then in ``--tabs`` tabs
+playing at once (each its own model, on the same server), in the teaching
+world and, after choosing the full world and pressing Reset, in the full world.
+A rate counts only months the page has shown, so it includes the model step,
+drawing the map and plots, and sending them to the browser.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from sim.app.app import PLAY_INTERVAL_MS, wait_for
+from sim.app.server import wait_for
+from sim.app.views import SPEEDS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("SCAMSIM_CHROMIUM", "/usr/bin/chromium")
 STATUS = "[data-testid=scamsim-status]"
+EVERY_MONTH = max(k for k, (rate, _) in enumerate(SPEEDS) if rate > 0)  # 8 months a second
 
 
 def _free_port() -> int:
@@ -41,38 +46,53 @@ def _step(page: Page) -> int:
     return int(page.locator(STATUS).get_attribute("data-step") or 0)
 
 
-def measure(page: Page, seconds: float) -> dict[str, float]:
-    """Press play, sample the step counter, press pause; rate over the sampled span."""
-    samples: list[tuple[float, int]] = [(time.perf_counter(), _step(page))]
-    page.get_by_role("button", name="▶").click()
-    end = samples[0][0] + seconds
-    while time.perf_counter() < end:
-        page.wait_for_timeout(200)
-        samples.append((time.perf_counter(), _step(page)))
-        if page.locator(STATUS).get_attribute("data-running") == "0":
-            break  # the horizon: the rest of the window would count nothing
-    if page.locator(STATUS).get_attribute("data-running") == "1":
-        page.get_by_role("button", name="❚❚").click()
-    # From the first change on: the first step waits for the play interval and the task start.
-    moved = [s for s in samples if s[1] > samples[0][1]]
-    if len(moved) < 2:
-        return {"steps_per_s": 0.0, "steps": 0, "seconds": 0.0}
-    (t0, s0), (t1, s1) = moved[0], moved[-1]
-    return {"steps_per_s": (s1 - s0) / (t1 - t0), "steps": s1 - s0, "seconds": t1 - t0}
-
-
-def choose_world(page: Page, world: str) -> None:
-    """Pick a world in the model parameters and reset the model."""
-    select = page.locator(".v-select", has=page.get_by_text("World", exact=True))
-    select.click()
-    page.get_by_role("option", name=world, exact=True).click()
+def prepare(page: Page, world: str) -> None:
+    """Choose ``world``, Reset, and set the fastest speed that shows every month."""
+    current = page.locator(STATUS).get_attribute("data-world")
+    if current != world:
+        page.locator(".v-select").filter(has_text="World").first.click()
+        page.get_by_role("option", name=world, exact=True).click()
+        page.wait_for_timeout(300)
     page.get_by_role("button", name="Reset").click()
     page.wait_for_selector(f"{STATUS}[data-world='{world}'][data-step='0']", timeout=60_000)
+    slider = page.locator(".scamsim-speed [role=slider]")
+    slider.focus()
+    page.keyboard.press("Home")
+    for _ in range(EVERY_MONTH):
+        page.keyboard.press("ArrowRight")
+    page.get_by_text(SPEEDS[EVERY_MONTH][1]).wait_for()
+
+
+def measure(pages: list[Page], seconds: float) -> list[dict[str, float]]:
+    """Press play in every tab, sample their counters, pause; one rate per tab."""
+    samples: list[list[tuple[float, int]]] = [[(time.perf_counter(), _step(p))] for p in pages]
+    for p in pages:
+        p.get_by_role("button", name="▶").click()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pages[0].wait_for_timeout(200)
+        for p, s in zip(pages, samples, strict=True):
+            s.append((time.perf_counter(), _step(p)))
+    for p in pages:
+        if p.locator(STATUS).get_attribute("data-running") == "1":
+            p.get_by_role("button", name="❚❚").click()
+    out = []
+    for s in samples:
+        # From the first change on: the first month waits for the play interval.
+        moved = [x for x in s if x[1] > s[0][1]]
+        if len(moved) < 2:
+            out.append({"months_per_s": 0.0, "months": 0, "seconds": 0.0})
+            continue
+        (t0, s0), (t1, s1) = moved[0], moved[-1]
+        out.append({"months_per_s": (s1 - s0) / (t1 - t0), "months": s1 - s0,
+                    "seconds": t1 - t0})
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=10.0, help="sampling window per world")
+    ap.add_argument("--seconds", type=float, default=10.0, help="sampling window per run")
+    ap.add_argument("--tabs", type=int, default=3, help="tabs playing at once in the 2nd run")
     ap.add_argument("--port", type=int, default=0, help="server port (0: a free one)")
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = ap.parse_args()
@@ -81,25 +101,29 @@ def main() -> None:
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, list[dict[str, float]]] = {}
     try:
         if not wait_for(url, timeout=90, proc=proc):
             raise SystemExit(f"the app server did not answer at {url}")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                         args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.set_default_timeout(30_000)
-            page.goto(url)
-            page.wait_for_selector("img.scamsim-map")
+            pages = []
+            for _ in range(max(1, args.tabs)):
+                page = browser.new_page(viewport={"width": 1366, "height": 768})
+                page.set_default_timeout(60_000)
+                page.goto(url)
+                page.wait_for_selector("img.scamsim-map")
+                pages.append(page)
             for world in ("teaching", "world"):
-                if world != "teaching":
-                    choose_world(page, world)
-                results[world] = measure(page, args.seconds)
-                r = results[world]
-                print(f"{world:>9}: {r['steps_per_s']:.1f} steps/s rendered "
-                      f"({r['steps']:.0f} steps in {r['seconds']:.1f} s, "
-                      f"play interval {PLAY_INTERVAL_MS} ms)", flush=True)
+                for n in sorted({1, len(pages)}):
+                    for page in pages[:n]:
+                        prepare(page, world)
+                    key = f"{world}, {n} tab{'s' if n > 1 else ''}"
+                    results[key] = measure(pages[:n], args.seconds)
+                    rates = ", ".join(f"{r['months_per_s']:.1f}" for r in results[key])
+                    print(f"{key:>18}: {rates} months/s shown "
+                          f"(speed set to {SPEEDS[EVERY_MONTH][1]})", flush=True)
             browser.close()
     finally:
         try:
@@ -110,7 +134,7 @@ def main() -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         info = {"machine": platform.machine(), "cpus": os.cpu_count(),
-                "play_interval_ms": PLAY_INTERVAL_MS, "results": results}
+                "speed": SPEEDS[EVERY_MONTH][1], "results": results}
         args.json.write_text(json.dumps(info, indent=2) + "\n")
 
 

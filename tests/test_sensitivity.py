@@ -48,10 +48,12 @@ def test_evaluate_shape_and_independent_of_jobs():
 
 
 def test_fill_undefined_uses_mean_of_defined_values():
-    y = np.array([[1.0, 2.0, np.nan], [3.0, 4.0, 1.0], [5.0, 6.0, 3.0]])
+    y = np.array([[1.0, 2.0, np.nan, 0.5], [3.0, 4.0, 1.0, 0.2], [5.0, 6.0, 3.0, 0.8]])
     with pytest.warns(RuntimeWarning, match="wdq"):
         filled, n = sa.fill_undefined(y)
-    assert filled[0, 2] == 2.0 and n == {"new_jurisdictions_end": 0, "global_change": 0, "wdq": 1}
+    assert filled[0, 2] == 2.0
+    assert n == {"new_jurisdictions_end": 0, "global_change_vs_control": 0, "wdq": 1,
+                 "removed_share": 0}
 
 
 def _check_tidy(df: pd.DataFrame, method: str, indices: set[str], n_factors: int) -> None:

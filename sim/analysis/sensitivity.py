@@ -147,11 +147,15 @@ FACTORS: tuple[Factor, ...] = (
 )
 
 # Summary keys analysed (sim.run(...).summary), in column order of every result array.
-OUTPUTS: tuple[str, ...] = ("new_jurisdictions_end", "global_change", "wdq")
+# Each design point runs the baseline with the same parameters and seed first, as the
+# control of the displacement metrics (common random numbers).
+OUTPUTS: tuple[str, ...] = ("new_jurisdictions_end", "global_change_vs_control", "wdq",
+                            "removed_share")
 OUTPUT_LABELS: dict[str, str] = {
     "new_jurisdictions_end": "spread: new host countries at the end",
-    "global_change": "global workforce change (12–24 months after)",
-    "wdq": "weighted displacement quotient (WDQ)",
+    "global_change_vs_control": "global workforce change vs the baseline (12–24 months)",
+    "wdq": "weighted displacement quotient (WDQ, vs the baseline)",
+    "removed_share": "share of the targets' loss removed, not moved",
 }
 INDEX_COLUMNS: tuple[str, ...] = ("method", "output", "parameter", "index", "value", "conf")
 
@@ -210,11 +214,13 @@ def simulate_outputs(
     seed: int,
     steps: int | None,
 ) -> tuple[float, ...]:
-    """One model run reduced to OUTPUTS (undefined metrics become NaN)."""
+    """One model run, against its same-seed baseline, reduced to OUTPUTS (undefined: NaN)."""
     settings: dict[str, Any] = {"record_events": False}  # events are not needed; ~25% faster
     if steps is not None:
         settings["steps"] = steps
-    summary = run(scenario, world=world, seed=seed, **settings, **overrides).summary
+    control = run("baseline", world=world, seed=seed, **settings, **overrides)
+    summary = run(scenario, world=world, seed=seed, control=control, **settings,
+                  **overrides).summary
     return tuple(math.nan if summary[k] is None else float(summary[k]) for k in OUTPUTS)
 
 

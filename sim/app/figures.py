@@ -46,6 +46,10 @@ FLOW_REF = 1000.0  # workers of an arrow drawn at the full width
 # Mainland South-East Asia and the Philippines, shown as an inset of the teaching world:
 # on the whole map the hubs and their neighbours sit on top of each other.
 SE_ASIA = (90.0, 4.5, 125.0, 28.0)
+# Basemap objects are cached and shared, and drawing on one keeps a patch of the figure
+# (the clipping globe): two figures drawn at once on another thread fail ("single artist
+# in more than one figure"). Map backgrounds are therefore drawn one at a time.
+BUILD_LOCK = threading.Lock()
 HALO = [patheffects.withStroke(linewidth=3, foreground="white")]
 # Where a jurisdiction's label sits relative to its point (offset in points, alignment).
 LABEL_PLACES: dict[str, tuple[float, float, str, str]] = {
@@ -152,6 +156,10 @@ class MapView:
 
     def __init__(self, world: World, figsize: tuple[float, float] = MAP_SIZE_IN,
                  dpi: int = DPI) -> None:
+        with BUILD_LOCK:
+            self._build(world, figsize, dpi)
+
+    def _build(self, world: World, figsize: tuple[float, float], dpi: int) -> None:
         self.lock = threading.Lock()
         self.world = world
         self.fig = Figure(figsize=figsize, dpi=dpi)

@@ -1,7 +1,8 @@
 """The numbers of the lesson plan (docs/teaching.md), computed from the model.
 
 ``python -m sim.app.lesson`` prints the table that docs/teaching.md quotes
-between its ``lesson-table`` markers: for each lesson preset, what the page
+between its ``lesson-table`` markers (``--write docs/teaching.md`` replaces it
+there): for each lesson preset, what the page
 shows at 2024-07 and 2027-07, as the middle of seeds 1-5 ± a tolerance that
 covers all five. The browser test reads the same numbers from the page for
 seeds 1-5 and checks them against the table, so after a model change the
@@ -95,5 +96,20 @@ def parse(text: str) -> list[Expected]:
     return rows
 
 
+def write(path: str) -> None:
+    """Replace the table between the markers of ``path`` (docs/teaching.md) in place."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(head + markdown_table(compute()) + tail)
+
+
 if __name__ == "__main__":
-    print(markdown_table(compute()))
+    import sys
+
+    if sys.argv[1:2] == ["--write"] and len(sys.argv) == 3:
+        write(sys.argv[2])
+    else:
+        print(markdown_table(compute()))

@@ -48,11 +48,11 @@ from sim.core.world import World
 # (months per second, label); 0 = as fast as the model runs, showing a few frames a second.
 SPEEDS: tuple[tuple[float, str], ...] = (
     (0.5, "½ month a second"), (1.0, "1 month a second"), (2.0, "2 months a second"),
-    (4.0, "4 months a second"), (8.0, "8 months a second"), (16.0, "16 months a second"),
-    (0.0, "as fast as possible"),
+    (4.0, "4 months a second"), (8.0, "8 months a second"), (0.0, "as fast as possible"),
 )
 DEFAULT_SPEED = 2  # 2 months a second: a year in six seconds, time to point at the map
-FASTEST_FPS = 6.0  # frames a second shown at "as fast as possible"
+MIN_GAP_S = 0.04  # the least pause between two shown months
+FASTEST_FPS = 4.0  # frames a second shown at "as fast as possible"
 KEEP_MAX = 6  # kept runs on the plots and in the table
 STOP_EVERY = 6  # "Play until" offers every 6th month
 HUBS_LABEL = {"MMR": "Myanmar", "KHM": "Cambodia", "LAO": "Laos", "PHL": "Philippines"}
@@ -99,6 +99,20 @@ class Views:
     def __init__(self) -> None:
         self.maps: dict[str, MapView] = {}
         self.plots: dict[str, tuple[int, PlotsView]] = {}
+        self.drawn: dict[str, int] = {}  # the last frame each figure has drawn
+        self.changed = threading.Condition()
+
+    def mark_drawn(self, figure: str, frame: int) -> None:
+        """Record that ``figure`` has drawn ``frame`` (the play loop waits for it)."""
+        with self.changed:
+            self.drawn[figure] = frame
+            self.changed.notify_all()
+
+    def wait_drawn(self, frame: int, timeout: float) -> None:
+        """Block until both figures have drawn ``frame`` (or ``timeout`` s pass)."""
+        with self.changed:
+            self.changed.wait_for(lambda: min(self.drawn.get("map", -1),
+                                              self.drawn.get("plots", -1)) >= frame, timeout)
 
     def map_for(self, model: DemoModel) -> MapView:
         if model.world_name not in self.maps:
@@ -131,8 +145,10 @@ class State:
     kept: solara.Reactive[list[dict[str, Any]]]
     views: Views
 
-    def refresh(self) -> None:
+    def refresh(self) -> int:
+        """Ask for the current month to be shown; returns the frame number."""
         self.frame.value += 1
+        return self.frame.value
 
     def replace_model(self, model: DemoModel, message: str = "", preset: str = "") -> None:
         """Stop playing and show ``model`` from its first month."""
@@ -195,8 +211,12 @@ def play_loop(state: State, cancel: threading.Event) -> None:
         model.step()
         rate = SPEEDS[state.speed.value][0]
         if rate > 0:
-            state.refresh()
-            cancel.wait(max(0.0, 1.0 / rate - (time.monotonic() - t0)))
+            # Solara draws on another thread: wait for the frame, so that stepping never
+            # runs ahead of what the page shows (then the speed is what drawing allows).
+            state.views.wait_drawn(state.refresh(), timeout=2.0)
+            # Never change the state again at once: reacton re-renders while state changes
+            # and gives up ("too many renders") if another thread changes it every pass.
+            cancel.wait(max(MIN_GAP_S, 1.0 / rate - (time.monotonic() - t0)))
         elif model.steps >= until or t0 - shown >= 1.0 / FASTEST_FPS:
             state.refresh()
             shown = time.monotonic()
@@ -304,6 +324,7 @@ def MapPanel(state: State) -> None:  # noqa: N802 - Solara components are CamelC
     model = state.model.value
     view = state.views.map_for(model)
     png = solara.use_memo(lambda: view.render(model), [model.uid, frame])
+    state.views.mark_drawn("map", frame)
     rw.Image(value=png, format="png", _dom_classes=["scamsim-map"])
 
 
@@ -316,6 +337,7 @@ def PlotsPanel(state: State) -> None:  # noqa: N802 - Solara components are Came
     view = state.views.plots_for(model)
     png = solara.use_memo(lambda: view.render(model, kept),
                           [model.uid, frame, tuple(k["label"] for k in kept)])
+    state.views.mark_drawn("plots", frame)
     rw.Image(value=png, format="png", _dom_classes=["scamsim-plots"])
 
 

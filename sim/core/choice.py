@@ -72,19 +72,20 @@ def utilities(
         (M, n + 1) utilities; excluded options are ``-inf``.
     """
     m = len(origin)
-    dist = land.distance_km[origin] / 1000.0  # (M, n)
-    move_cost = beta_distance * dist * (1.0 - tie_discount * land.ties[None, :])
-    u = np.empty((m, land.static.shape[0] + 1))
-    u[:, :-1] = (
-        land.static[None, :]
-        + beta_ties * tie_weight[:, None] * land.ties[None, :]
-        + beta_agglomeration * np.log1p(land.compounds)[None, :]
-        - beta_pressure * land.pressure[None, :]
-        - beta_risk * risk
-        - move_cost
+    # The terms shared by all movers are summed once per jurisdiction, then broadcast.
+    shared = (
+        land.static + beta_agglomeration * np.log1p(land.compounds) - beta_pressure * land.pressure
     )
     if land.labour is not None and beta_labour:
-        u[:, :-1] -= beta_labour * land.labour[None, :]
+        shared = shared - beta_labour * land.labour
+    # Distance cost per km, cheaper with partners (the same for every mover).
+    per_km = (beta_distance / 1000.0) * (1.0 - tie_discount * land.ties)
+    u = np.empty((m, land.static.shape[0] + 1))
+    body = u[:, :-1]
+    np.multiply(land.distance_km[origin], per_km[None, :], out=body)
+    np.subtract(shared[None, :], body, out=body)
+    body += (beta_ties * tie_weight)[:, None] * land.ties[None, :]
+    body -= beta_risk * risk
     u[:, -1] = exit_utility
     if exclude_origin:
         u[np.arange(m), origin] = -np.inf
@@ -96,6 +97,16 @@ def probabilities(u: np.ndarray) -> np.ndarray:
     top = np.max(u, axis=1, keepdims=True)
     e = np.exp(u - top)
     return e / e.sum(axis=1, keepdims=True)
+
+
+def draw_from_utilities(u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:func:`draw` from :func:`probabilities` of ``u`` without normalising the rows.
+
+    The inverse CDF scales each mover's uniform by its row total, so the softmax's
+    division by that total is not needed (one uniform per mover, as in :func:`draw`).
+    """
+    e = np.exp(u - np.max(u, axis=1, keepdims=True))
+    return draw(e, rng)
 
 
 def draw(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -111,21 +111,24 @@ def raid(
     probability ``clip(raid_close_rate × freed / w × (1 + pressure), 0, 1)``.
     """
     m = len(workers)
-    u = rng.random((3, m))
-    raided = u[0] < p_raid
-    fails = u[1] < np.clip(protection * protection_effect, 0.0, 1.0)
-    succeeded = raided & ~fails
+    # Draws are made only where they can matter: a failure draw for each raid, a
+    # rescue and a closing draw for each successful one (in slot order).
+    raided = rng.random(m) < p_raid
+    tried = raided.nonzero()[0]
+    prot = protection[tried] if np.ndim(protection) else protection
+    p_fail = np.clip(prot * protection_effect, 0.0, 1.0)
+    hit = tried[rng.random(len(tried)) >= p_fail]
+    succeeded = np.zeros(m, dtype=bool)
+    succeeded[hit] = True
     rescued = np.zeros(m, dtype=np.int64)
     closed = np.zeros(m, dtype=bool)
-    hit = succeeded.nonzero()[0]
     if len(hit):
         w, freed = workers[hit], rng.binomial(workers[hit], raid_shrink)
         rescued[hit] = freed
-        # Only a successful raid can close (the closing probability of the others is moot).
         share = np.where(w > 0, freed / np.maximum(w, 1), 0.0)
         pr = pressure[hit] if np.ndim(pressure) else pressure
         p_close = np.clip(raid_close_rate * share * (1.0 + pr), 0.0, 1.0)
-        closed[hit] = u[2, hit] < p_close
+        closed[hit] = rng.random(len(hit)) < p_close
     return RaidOutcome(raided, succeeded, rescued, closed)
 
 

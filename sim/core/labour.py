@@ -69,10 +69,14 @@ def recruit_kernel(
 
 def depletion(pool: np.ndarray, level: np.ndarray, elasticity: float, cap: float) -> np.ndarray:
     """Cost multiplier of a depleted pool: ``min((level / pool) ^ elasticity, cap)``, 1 if full."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(pool > 0, level / np.maximum(pool, 1e-12), np.inf)
-    ratio = np.where(level > 0, np.maximum(ratio, 1.0), 1.0)
-    return np.minimum(ratio**elasticity, cap)
+    # Only depleted pools (level above pool) pay more; the power is taken for them only.
+    dep = np.ones(len(pool))
+    low = (level > 0) & (pool < level)
+    if low.any():
+        with np.errstate(divide="ignore"):
+            ratio = level[low] / np.maximum(pool[low], 0.0)  # empty pool: inf, the cap
+        dep[low] = np.minimum(ratio**elasticity, cap)
+    return dep
 
 
 def allocate(
@@ -112,7 +116,7 @@ class Labour:
             w.population, w.internet_share, w.gdp_per_capita_usd,
             pool_share=p.pool_share, pool_income_ref_usd=p.pool_income_ref_usd,
         )
-        self.level = self.level0.copy()  # lowered while an awareness campaign acts
+        self.level = self.level0  # lowered while an awareness campaign acts (a new array)
         self.pool = self.level0.copy()
         self.comp = np.zeros((n, n))  # host × source
         self.returned = np.zeros(n)
@@ -187,6 +191,8 @@ class Labour:
             friction_recruit_weight=p.friction_recruit_weight,
         )
         self.cost_kernel = self.kernel * (1.0 + p.friction_cost_share * friction)
+        # Host × source copy: the rows of the hosts that recruit are contiguous in memory.
+        self.kernel_by_host = np.ascontiguousarray(self.kernel.T)
         self._kernel_max = float(np.abs(self.kernel).max()) if self.kernel.size else 0.0
         self._stale()
 
@@ -264,14 +270,16 @@ class Labour:
             return
         # What each source can give this month (the whole pool if none is short).
         avail = self._pool if self._fill is None else self._pool * self._fill
-        k = self.kernel[:, hosts]  # (n, H)
-        z = avail @ k  # (H,)
-        share = avail[:, None] * k / np.where(z > 0, z, 1.0)[None, :]  # a'_kh, columns sum 1
-        takes = share * got[hosts][None, :]  # (n sources, H hosts)
-        per_source = np.minimum(takes.sum(axis=1), self.pool)
+        k = self.kernel_by_host[hosts]  # (H hosts, n sources)
+        z = k @ avail  # (H,)
+        # takes_hk = a'_kh × got_h = K_kh avail_k × (got_h / z_h); its column sums by a product.
+        per_recruit = got[hosts] / np.where(z > 0, z, 1.0)
+        takes = k * per_recruit[:, None]
+        takes *= avail[None, :]  # (H hosts, n sources)
+        per_source = np.minimum(avail * (per_recruit @ k), self._pool)
         self._pool -= per_source
         self._stale()
-        self.comp[hosts] += takes.T
+        self.comp[hosts] += takes
         self.by_source["recruited"] += per_source
         self.month["recruited"] += per_source
 
@@ -284,9 +292,9 @@ class Labour:
         held = rows.sum(axis=1)
         frac = np.divide(per_host[hosts], held, out=np.zeros(len(held)), where=held > 0)
         np.minimum(frac, 1.0, out=frac)
-        out = rows * frac[:, None]
-        self.comp[hosts] = rows - out
-        home = out.sum(axis=0)
+        home = frac @ rows  # Σ_h frac_h comp[h, k]: who goes home, by nationality
+        rows *= (1.0 - frac)[:, None]
+        self.comp[hosts] = rows
         self.returned += home
         self.by_source[kind] += home
         self.month[kind] += home
@@ -332,10 +340,13 @@ class Labour:
         self.returned -= back
         self.pool += back
         self.flows["retrafficked"] += float(back.sum())
-        self.level = self.level0 * level_factor
-        excess = np.maximum(self.pool - self.level, 0.0) * (level_factor < 1.0)
-        self.pool -= excess  # people reached by a campaign are no longer recruitable
-        self.flows["pool_protected"] += float(excess.sum())
+        if level_factor.min() < 1.0 or self._level is not self.level0:
+            self.level = self.level0 * level_factor
+            excess = np.maximum(self.pool - self.level, 0.0) * (level_factor < 1.0)
+            self.pool -= excess  # people reached by a campaign are no longer recruitable
+            self.flows["pool_protected"] += float(excess.sum())
+            if level_factor.min() >= 1.0:
+                self.level = self.level0  # no campaign acts: the levels are the data's
         grow = p.pool_recovery_rate * np.maximum(self.level - self.pool, 0.0)
         self.pool += grow
         self.flows["pool_regrowth"] += float(grow.sum())

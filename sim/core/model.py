@@ -136,7 +136,11 @@ class ScamModel(mesa.Model):
         if month == getattr(self, "_governance_month", None):
             return
         self._governance_month = month
-        self.gov = self.world.derived_at(month)
+        gov = self.world.derived_at(month)
+        old = getattr(self, "gov", None)
+        if old is not None and all(np.array_equal(gov[k], old[k]) for k in gov):
+            return  # past the last year of data the months repeat: keep what depends on them
+        self.gov = gov
         for a in self.gov.values():
             a.setflags(write=False)
         self._policy_key = None  # capacity, protection and utility depend on it
@@ -370,13 +374,20 @@ class ScamModel(mesa.Model):
         total = max(w.sum(), 1.0)
         per_worker = p.productivity_usd * (p.market_size_workers / total) ** p.saturation
         self._per_worker = per_worker
-        revenue = (
-            w * per_worker * (1.0 - p.disruption * self.pressure[j]) * self.policy.infrastructure[j]
+        # Revenue and bribes per worker are the same for all compounds of a host this
+        # month: computed once per host, then gathered per compound.
+        self._gross_host = (
+            per_worker * (1.0 - p.disruption * self.pressure) * self.policy.infrastructure
         )
-        bribes = revenue * p.bribe_share * self._protection[j]
+        revenue = w * self._gross_host[j]
+        bribes = revenue * (p.bribe_share * self._protection)[j]
         running = w * p.cost_per_worker_usd
-        frozen = revenue * self._frozen_share(c)
-        profit_c = revenue - frozen - bribes - running
+        profit_c = revenue - bribes - running
+        if self.policy.revenue_frozen > 0:
+            frozen = revenue * self._frozen_share(c)
+            profit_c -= frozen
+        else:
+            frozen = np.zeros(0)  # nothing frozen this month
         self._profit_c = np.zeros(len(cs.alive))  # by slot; no compound opens before decide
         self._profit_c[c] = profit_c
         size = len(st.alive)
@@ -506,11 +517,32 @@ class ScamModel(mesa.Model):
                 )
             )
         st.lost[:] = 0
-        for slot in c[out.closed].tolist():
-            if cs.alive[slot]:
-                self._close(slot, "closure")
-        for slot in c[cs.alive[c] & (w < p.min_workforce)].tolist():
-            self._close(slot, "closure")
+        self._close_many(c[out.closed], "closure")
+        self._close_many(c[~out.closed & (w < p.min_workforce)], "closure")
+
+    def _close_many(self, slots: np.ndarray, reason: str) -> None:
+        """Close open compounds ``slots`` (in slot order) as :meth:`_close` would one by one.
+
+        Removals take every host's mix in proportion, so the workers of all of a host's
+        closing compounds leave it in one removal.
+        """
+        if len(slots) == 0:
+            return
+        cs, st = self.compounds, self.syndicates
+        owner, j, w = cs.owner[slots], cs.jurisdiction[slots], cs.workers[slots]
+        self.worker_flows["released"] += int(w.sum())
+        self.labour.remove(np.bincount(j, weights=w, minlength=self.world.n), "released")
+        cs.workers[slots] = 0
+        np.add.at(st.lost, owner, 1)
+        if self.record_events:
+            t, iso = self.steps, self.world.iso3
+            self.events.extend(
+                (t, reason, o, str(iso[h]), "", n)
+                for o, h, n in zip(owner.tolist(), j.tolist(), w.tolist(), strict=True)
+            )
+        agents = self.compound_agents
+        for slot in slots.tolist():
+            agents[slot].close()
 
     def _close(self, slot: int, reason: str) -> None:
         cs, st = self.compounds, self.syndicates
@@ -585,7 +617,7 @@ class ScamModel(mesa.Model):
             exclude_origin=exclude_origin,
             beta_labour=p.beta_labour,
         )
-        return choice.draw(choice.probabilities(u), self.rng_move)
+        return choice.draw_from_utilities(u, self.rng_move)
 
     def decide(self) -> None:
         """Forced relocations out of risky places, then expansions by profitable syndicates."""
@@ -652,16 +684,23 @@ class ScamModel(mesa.Model):
             row[synd] = np.arange(m)
             r = row[owner]
             mine = r >= 0
+        j = cs.jurisdiction[c]
+        # Only the hosts of a compound can hold workers: tally over those columns (in
+        # increasing order, so the first maximum is the same host as over all columns).
+        cols = np.bincount(j, minlength=n).nonzero()[0]
+        col_of = np.zeros(n, dtype=np.int64)
+        col_of[cols] = np.arange(len(cols))
+        k = len(cols)
         if mine.all():
-            cell, workers = r * n + cs.jurisdiction[c], cs.workers[c]
+            cell, workers = r * k + col_of[j], cs.workers[c]
         else:
-            cell, workers = r[mine] * n + cs.jurisdiction[c][mine], cs.workers[c][mine]
-        held = np.bincount(cell, weights=workers, minlength=m * n).reshape(m, n)
+            cell, workers = r[mine] * k + col_of[j[mine]], cs.workers[c][mine]
+        held = np.bincount(cell, weights=workers, minlength=m * k).reshape(m, k)
         has = held.sum(axis=1) > 0
         if has.all():
-            st.home[synd] = np.argmax(held, axis=1)
-        else:
-            st.home[synd[has]] = np.argmax(held[has], axis=1)
+            st.home[synd] = cols[np.argmax(held, axis=1)]
+        elif has.any():
+            st.home[synd[has]] = cols[np.argmax(held[has], axis=1)]
         return st.home[synd]
 
     def _worker_margin(self, synd: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -671,11 +710,12 @@ class ScamModel(mesa.Model):
         − cost_per_worker) × (1 − λ_s)`` at this month's revenue per worker ``ρ``.
         """
         p = self.p
-        frozen = self._frozen_share_synd(synd)
-        gross = self._per_worker * (1.0 - p.disruption * self.pressure[j]) * (
-            self.policy.infrastructure[j]
-        )
-        net = gross * (1.0 - frozen - p.bribe_share * self._protection[j]) - p.cost_per_worker_usd
+        kept = 1.0 - p.bribe_share * self._protection  # share of revenue kept per host
+        if self.policy.revenue_frozen > 0:
+            gross = self._gross_host[j]
+            net = gross * (kept[j] - self._frozen_share_synd(synd)) - p.cost_per_worker_usd
+        else:  # the margin before laundering is one value per host
+            net = (self._gross_host * kept - p.cost_per_worker_usd)[j]
         return np.where(net > 0, net * (1.0 - self._launder_share[synd]), net)
 
     def _frozen_share_synd(self, synd: np.ndarray) -> np.ndarray | float:
@@ -845,8 +885,7 @@ class ScamModel(mesa.Model):
         cs.workers[c] = w
         self.worker_flows["released"] += int(gone.sum())
         lab.remove(np.bincount(j, weights=gone, minlength=n), "released")
-        for slot in c[w < p.min_workforce].tolist():  # all of c is still open
-            self._close(slot, "closure")
+        self._close_many(c[w < p.min_workforce], "closure")  # all of c is still open
         lab.end_month(self.policy.pool_factor)
 
     def adapt(self) -> None:

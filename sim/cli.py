@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import sys
 import tempfile
@@ -632,6 +633,8 @@ def _sweep_locked(args: list[str], plan: Plan) -> int:
             with _Progress(plan.sweep_dir, plan.runs):
                 _hydra_main()
         except KeyboardInterrupt:
+            # A second Ctrl-C while the sweep winds down must not cut the message short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             print(
                 "\ninterrupted: finished runs are kept; run the same command again to resume",
                 file=sys.stderr,

@@ -103,7 +103,7 @@ def graph() -> nx.DiGraph:
 
 def test_every_module_belongs_to_a_layer(graph):
     orphans = sorted(m for m in graph if m != "sim" and _layer(m) is None)
-    assert not orphans, f"modules outside every layer (add them to LAYERS and the README): {orphans}"
+    assert not orphans, f"modules outside every layer (add them to LAYERS, README): {orphans}"
 
 
 def test_no_module_imports_from_a_layer_above_it(graph):

@@ -138,6 +138,10 @@ def test_ray_launcher_when_installed(tmp_path):
     assert len(pd.read_parquet(out / "runs.parquet")) == 6
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     ("launcher", "sig"),
     [("basic", signal.SIGKILL), ("local", signal.SIGINT)],
@@ -147,9 +151,11 @@ def test_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, launc
     out = tmp_path / "sweep"
     args = ["--multirun", "scenario=baseline,mekong_crackdown,whack_a_mole", "world=world",
             "replicates=4", f"hydra/launcher={launcher}", f"hydra.sweep.dir={out}"]
+    # A test runner started in the background inherits an ignored SIGINT (and Python
+    # keeps it ignored); give the sweep the default disposition a terminal gives it.
     proc = subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_default_sigint)
     deadline = time.time() + 300
     while time.time() < deadline and len(list(out.glob("runs/*/manifest.json"))) < 3:
         time.sleep(0.05)

@@ -17,7 +17,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -32,8 +32,8 @@ import yaml
 
 from sim.core import metrics
 from sim.core.series import SERIES, SOURCE_COLUMNS, SOURCE_SERIES
-from sim.core.timeline import month_index, month_label
-from sim.core.world import EAST_SE_ASIA
+from sim.core.timeline import month_index, month_label, step_dates
+from sim.core.world import EAST_SE_ASIA, World
 from sim.identity import MANIFEST, manifest_record, mark_unfinished
 
 if TYPE_CHECKING:
@@ -88,24 +88,89 @@ def git_revision() -> str | None:
         return None
 
 
-@dataclass
-class RunResult:
-    """What a run produced. Nothing is written until :meth:`write` is called."""
+@dataclass(frozen=True)
+class Recording:
+    """What a finished model recorded: its arrays and event log, not the model itself.
 
-    timeseries: pd.DataFrame
-    events: pd.DataFrame
-    summary: dict[str, Any]
-    config: dict[str, Any]
-    # The workforce by source country (nationality), long: see workforce_by_source_frame.
-    workforce_by_source: pd.DataFrame | None = field(default=None, repr=False)
-    model: ScamModel | None = field(default=None, repr=False)
+    The result tables are built from it on first use, so a run whose tables are never
+    read (a calibration particle, a benchmark) does not pay for building them.
+    """
+
+    rec: dict[str, np.ndarray]
+    src_rec: dict[str, np.ndarray]
+    events: list[tuple]
+    world: World
+    start: str
+    horizon: int
+
+    @classmethod
+    def of(cls, model: ScamModel) -> Recording:
+        """The recorders of ``model`` (shared, not copied: the model has finished)."""
+        return cls(model.rec, model.src_rec, model.events, model.world, model.start,
+                   model.horizon)
+
+    def dates(self) -> np.ndarray:
+        """Calendar month of every step."""
+        return step_dates(self.start, self.horizon)
+
+
+class RunResult:
+    """What a run produced. Nothing is written until :meth:`write` is called.
+
+    ``timeseries``, ``events`` and ``workforce_by_source`` are tables; a result made by
+    :func:`sim.runner.simulate` builds them from its :class:`Recording` when first read.
+    """
+
+    def __init__(
+        self,
+        timeseries: pd.DataFrame | None = None,
+        events: pd.DataFrame | None = None,
+        summary: dict[str, Any] | None = None,
+        config: dict[str, Any] | None = None,
+        workforce_by_source: pd.DataFrame | None = None,
+        model: ScamModel | None = None,
+        recording: Recording | None = None,
+    ) -> None:
+        if recording is None and (timeseries is None or events is None):
+            raise ValueError("a RunResult needs its tables or the recording to build them")
+        self._timeseries = timeseries
+        self._events = events
+        self._workforce_by_source = workforce_by_source
+        self.summary: dict[str, Any] = summary or {}
+        self.config: dict[str, Any] = config or {}
+        self.model = model
+        self.recording = recording
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """Long table, one row per step × jurisdiction (see :func:`timeseries_frame`)."""
+        if self._timeseries is None:
+            self._timeseries = timeseries_frame(self.recording)
+        return self._timeseries
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The event log (see :func:`events_frame`)."""
+        if self._events is None:
+            self._events = events_frame(self.recording)
+        return self._events
+
+    @property
+    def workforce_by_source(self) -> pd.DataFrame | None:
+        """The workforce by source country, long (see :func:`workforce_by_source_frame`)."""
+        if self._workforce_by_source is None and self.recording is not None:
+            self._workforce_by_source = workforce_by_source_frame(self.recording)
+        return self._workforce_by_source
+
+    def __repr__(self) -> str:
+        return f"RunResult(run_id={self.summary.get('run_id')!r})"
 
     def write(self, directory: str | os.PathLike) -> Path:
         """Write the results contract into ``directory`` (created if needed)."""
         return write_run(self, directory)
 
 
-def timeseries_frame(model: ScamModel) -> pd.DataFrame:
+def timeseries_frame(model: ScamModel | Recording) -> pd.DataFrame:
     """Long table, one row per step × jurisdiction."""
     t, n = model.rec["workers"].shape
     w = model.world
@@ -121,7 +186,7 @@ def timeseries_frame(model: ScamModel) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
-def events_frame(model: ScamModel) -> pd.DataFrame:
+def events_frame(model: ScamModel | Recording) -> pd.DataFrame:
     """Event log: relocations, expansions, raids, closures, splits, interventions."""
     cols = ("step", "kind", "syndicate", "from", "to", "size")
     df = pd.DataFrame(model.events, columns=list(cols))
@@ -188,7 +253,7 @@ def control_workers(control: Any, model: ScamModel) -> np.ndarray | None:
     return arr
 
 
-def workforce_by_source_frame(model: ScamModel) -> pd.DataFrame:
+def workforce_by_source_frame(model: ScamModel | Recording) -> pd.DataFrame:
     """Long table of the workforce by source country (nationality), one row per step × source.
 
     Columns: ``step``, ``date``, ``iso3`` (source country), ``region``, ``workers`` (held in

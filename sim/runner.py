@@ -10,13 +10,7 @@ from sim.config import RunSpec, compose, validate
 from sim.core.model import ScamModel
 from sim.core.settings import DEFAULTS, MODEL_SETTINGS
 from sim.identity import run_id
-from sim.results import (
-    RunResult,
-    events_frame,
-    summarize,
-    timeseries_frame,
-    workforce_by_source_frame,
-)
+from sim.results import Recording, RunResult, summarize
 
 
 def model_args(spec: RunSpec) -> dict[str, Any]:
@@ -59,12 +53,10 @@ def simulate(
     wall = time.perf_counter() - t0
     summary = {"run_id": run_id(spec.resolved), **summarize(model, spec, wall, control)}
     return RunResult(
-        timeseries=timeseries_frame(model),
-        events=events_frame(model),
         summary=summary,
         config=spec.resolved,
-        workforce_by_source=workforce_by_source_frame(model),
         model=model if keep_model else None,
+        recording=Recording.of(model),
     )
 
 

@@ -135,6 +135,7 @@ LOG_FLOOR = 1e-3  # on a log scale, values below LOG_FLOOR × low count as LOG_F
 SOURCE_MIN_PERSONS = 100.0  # a source country counts once it supplied this many workers
 LEDGER_GRACE_MONTHS = 6  # a ledger country counts as found up to 6 months after its date
 CLOSURE_EVENTS = ("closure", "abandoned")  # events whose size is workers released
+VIEW_SERIES = ("workers", "compounds", "revenue_usd", "rescued", "victim_losses_usd")
 
 
 class CalibrationError(ValueError):
@@ -300,18 +301,24 @@ class RunView:
 
     @classmethod
     def from_result(cls, result: RunResult) -> RunView:
-        """Arrays from the long time-series table (step-major, one row per country)."""
-        ts = result.timeseries
-        steps = int(ts["step"].iloc[-1]) + 1
-        n = len(ts) // steps
-        series = {c: ts[c].to_numpy(float).reshape(steps, n)
-                  for c in ("workers", "compounds", "revenue_usd", "rescued",
-                            "victim_losses_usd")}
+        """Arrays from the run's recorders, or from its long time-series table (step-major,
+        one row per country) if it was read from disk."""
+        rec = result.recording
+        if rec is not None:  # in-process: the recorded arrays, no table built
+            series = {c: rec.rec[c].astype(float) for c in VIEW_SERIES}
+            iso3, region = rec.world.iso3.astype(str), rec.world.region.astype(str)
+        else:
+            ts = result.timeseries
+            steps = int(ts["step"].iloc[-1]) + 1
+            n = len(ts) // steps
+            series = {c: ts[c].to_numpy(float).reshape(steps, n) for c in VIEW_SERIES}
+            iso3 = ts["iso3"].to_numpy()[:n].astype(str)
+            region = ts["region"].to_numpy()[:n].astype(str)
         model = result.model
         return cls(
             start=str(result.summary["start"]),
-            iso3=ts["iso3"].to_numpy()[:n].astype(str),
-            region=ts["region"].to_numpy()[:n].astype(str),
+            iso3=iso3,
+            region=region,
             series=series,
             events=result.events,
             summary=result.summary,

@@ -89,7 +89,7 @@ def raid_probability(
     raided, except that shared intelligence reveals (and anticipates) new arrivals.
     """
     per = np.minimum(raid_rate, budget / np.maximum(seen, 1.0))
-    p = np.clip(pressure * per + anticipated, 0.0, 1.0)
+    p = (pressure * per + anticipated).clip(0.0, 1.0)
     return np.where(visible | (anticipated > 0), p, 0.0)
 
 
@@ -116,7 +116,7 @@ def raid(
     raided = rng.random(m) < p_raid
     tried = raided.nonzero()[0]
     prot = protection[tried] if np.ndim(protection) else protection
-    p_fail = np.clip(prot * protection_effect, 0.0, 1.0)
+    p_fail = np.minimum(np.maximum(prot * protection_effect, 0.0), 1.0)
     hit = tried[rng.random(len(tried)) >= p_fail]
     succeeded = np.zeros(m, dtype=bool)
     succeeded[hit] = True
@@ -127,7 +127,7 @@ def raid(
         rescued[hit] = freed
         share = np.where(w > 0, freed / np.maximum(w, 1), 0.0)
         pr = pressure[hit] if np.ndim(pressure) else pressure
-        p_close = np.clip(raid_close_rate * share * (1.0 + pr), 0.0, 1.0)
+        p_close = (raid_close_rate * share * (1.0 + pr)).clip(0.0, 1.0)
         closed[hit] = rng.random(len(hit)) < p_close
     return RaidOutcome(raided, succeeded, rescued, closed)
 
@@ -176,9 +176,9 @@ def target_pressure(
     rest = baseline_pressure + capacity_pressure * capacity
     willing = capacity * (1.0 - protection * protection_effect)
     reaction = response_gain * willing * (1.0 - np.exp(-observed_workers / response_scale_workers))
-    return np.clip(rest + reaction + political + shock, 0.0, 1.0)
+    return np.minimum(np.maximum(rest + reaction + political + shock, 0.0), 1.0)
 
 
 def adapt(pressure: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:
     """Move pressure part of the way toward its target (rises and decays alike)."""
-    return np.clip(pressure + rate * (target - pressure), 0.0, 1.0)
+    return np.minimum(np.maximum(pressure + rate * (target - pressure), 0.0), 1.0)

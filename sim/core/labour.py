@@ -38,6 +38,7 @@ products with the static kernel ``K``); nothing loops over jurisdictions.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -69,14 +70,19 @@ def recruit_kernel(
 
 def depletion(pool: np.ndarray, level: np.ndarray, elasticity: float, cap: float) -> np.ndarray:
     """Cost multiplier of a depleted pool: ``min((level / pool) ^ elasticity, cap)``, 1 if full."""
-    # Only depleted pools (level above pool) pay more; the power is taken for them only.
-    dep = np.ones(len(pool))
-    low = (level > 0) & (pool < level)
-    if low.any():
-        with np.errstate(divide="ignore"):
-            ratio = level[low] / np.maximum(pool[low], 0.0)  # empty pool: inf, the cap
-        dep[low] = np.minimum(ratio**elasticity, cap)
-    return dep
+    if elasticity <= 0.0:
+        return np.ones(len(pool))
+    # Only depleted pools (level above pool) pay more: the ratio is floored at 1. It is
+    # capped at the ratio whose power is the cap before the power is taken (no overflow;
+    # cap >= 1, so full pools stay at 1). An empty pool costs the cap (a country with
+    # neither level nor pool recruits nobody, so its multiplier never counts).
+    ratio = np.divide(level, pool, out=np.full(len(pool), np.inf), where=pool > 0)
+    np.maximum(ratio, 1.0, out=ratio)
+    top = math.log(cap) / elasticity  # log of the ratio whose power is the cap
+    if top < 700.0:  # else the power of every finite ratio stays below the cap
+        np.minimum(ratio, math.exp(top), out=ratio)
+    dep = ratio**elasticity
+    return np.minimum(dep, cap, out=dep)
 
 
 def allocate(
@@ -119,6 +125,7 @@ class Labour:
         self.level = self.level0  # lowered while an awareness campaign acts (a new array)
         self.pool = self.level0.copy()
         self.comp = np.zeros((n, n))  # host × source
+        self._touched = np.zeros(n, dtype=bool)  # hosts whose row of comp ever held anyone
         self.returned = np.zeros(n)
         self.distance_km = w.distance_km
         self.set_friction(np.asarray(w.travel_friction, float))
@@ -163,7 +170,10 @@ class Labour:
 
     def workers_by_source(self) -> np.ndarray:
         """Nationals of each country held in compounds anywhere."""
-        return self.comp.sum(axis=0)
+        # Rows of hosts that never held anyone are exactly zero: summing the others in
+        # order gives the same sums as over all rows.
+        rows = self._touched.nonzero()[0]
+        return self.comp[rows].sum(axis=0) if len(rows) < self.n else self.comp.sum(axis=0)
 
     @property
     def recruited_month(self) -> np.ndarray:
@@ -280,6 +290,7 @@ class Labour:
         self._pool -= per_source
         self._stale()
         self.comp[hosts] += takes
+        self._touched[hosts] = True
         self.by_source["recruited"] += per_source
         self.month["recruited"] += per_source
 
@@ -322,6 +333,7 @@ class Labour:
         out = row * min(count / held, 1.0)
         row -= out
         self.comp[dst] += out
+        self._touched[dst] = True
 
     def seed_workforce(self, per_host: np.ndarray) -> None:
         """Nationality mix of the initial workforce (the pools are not depleted by it)."""
@@ -331,6 +343,7 @@ class Labour:
         # Hosts that reach no pool at all: their initial workers are their own nationals.
         alone = np.flatnonzero(z <= 0)
         self.comp[alone, alone] = per_host[alone]
+        self._touched = self.comp.any(axis=1)
         self.flows["initial_workforce"] = float(per_host.sum())
 
     def end_month(self, level_factor: np.ndarray) -> None:

@@ -38,6 +38,9 @@ from sim.core.settings import DEFAULTS
 from sim.core.timeline import month_label, step_dates
 from sim.core.world import World
 
+# Below this scale the risk evidence is multiplied out (far above float underflow).
+EVIDENCE_RESCALE = 1e-100
+
 
 class ScamScenario(Scenario):
     """The model's run settings as a Mesa ``Scenario`` (declared in sim.core.settings)."""
@@ -96,6 +99,7 @@ class ScamModel(mesa.Model):
         self.syndicates = syndicate_store(max(64, 2 * self.p.syndicates), n)
         self.compound_agents: dict[int, Compound] = {}
         self.syndicate_agents: dict[int, Syndicate] = {}
+        self._evidence_scale = 1.0  # risk evidence = stored hits/safe × this (see learn)
         self._observed: deque[np.ndarray] = deque(maxlen=self.p.detection_lag + 1)
         self.events: list[tuple] = []
         self.flows = {
@@ -133,14 +137,13 @@ class ScamModel(mesa.Model):
         """This month's governance indicators: the yearly values interpolated by month
         (``World.derived_at``); the static world attributes are the latest year's."""
         month = month_label(self.start, self.steps)
-        if month == getattr(self, "_governance_month", None):
+        # Months at the same place between the yearly anchors (before the first year or
+        # past the last year of data) have the same values: keep what depends on them.
+        position = self.world.anchor_position(month)
+        if position == getattr(self, "_governance_position", None):
             return
-        self._governance_month = month
-        gov = self.world.derived_at(month)
-        old = getattr(self, "gov", None)
-        if old is not None and all(np.array_equal(gov[k], old[k]) for k in gov):
-            return  # past the last year of data the months repeat: keep what depends on them
-        self.gov = gov
+        self._governance_position = position
+        self.gov = self.world.derived_at(month)
         for a in self.gov.values():
             a.setflags(write=False)
         self._policy_key = None  # capacity, protection and utility depend on it
@@ -293,9 +296,12 @@ class ScamModel(mesa.Model):
 
         Per syndicate × jurisdiction, or only at the pairs ``(synd[i], j[i])`` if ``j`` is given.
         """
-        p, st = self.p, self.syndicates
+        p, st, g = self.p, self.syndicates, self._evidence_scale
         hits = st.hits[synd] if j is None else st.hits[synd, j]
         safe = st.safe[synd] if j is None else st.safe[synd, j]
+        if g != 1.0:  # the stores hold evidence / scale (see learn)
+            hits = hits * g
+            safe = safe * g
         return (hits + p.prior_risk * p.prior_strength) / (hits + safe + p.prior_strength)
 
     def capacity(self) -> np.ndarray:
@@ -567,17 +573,24 @@ class ScamModel(mesa.Model):
         exposure -= hits
         # Jurisdictions without a compound only decay (their new evidence is exactly 0).
         cols = self._learn_cols
+        # The stores hold evidence / scale: decaying all of it is one multiplication of
+        # the scale, and only this month's new evidence is written (divided by the scale).
+        scale = self._evidence_scale * p.memory_decay
+        if scale < EVIDENCE_RESCALE:  # renormalise (and memory_decay 0) before it underflows
+            st.hits *= scale
+            st.safe *= scale
+            scale = 1.0
+        self._evidence_scale = scale
+        if scale != 1.0:
+            hits /= scale
+            exposure /= scale
         if len(s) and s[-1] - s[0] + 1 == len(s):  # contiguous slots: update in place
             rows = slice(int(s[0]), int(s[-1]) + 1)
-            for mem, new in ((st.hits[rows], hits), (st.safe[rows], exposure)):
-                mem *= p.memory_decay
-                mem[:, cols] += new
+            st.hits[rows, cols] += hits
+            st.safe[rows, cols] += exposure
         else:
-            for mem, new in ((st.hits, hits), (st.safe, exposure)):
-                decayed = mem[s]
-                decayed *= p.memory_decay
-                decayed[:, cols] += new
-                mem[s] = decayed
+            st.hits[np.ix_(s, cols)] += hits
+            st.safe[np.ix_(s, cols)] += exposure
 
     def _landscape(self) -> choice.Landscape:
         w = self.world
@@ -743,8 +756,8 @@ class ScamModel(mesa.Model):
         invest = p.setup_cost_usd + workforce * cost
         with np.errstate(divide="ignore", invalid="ignore"):
             roi = (workforce * (margin * p.payback_months - cost) - p.setup_cost_usd) / invest
-        keen = roi.clip(0.0, 1.0)  # as nan_to_num (nan and -inf 0, inf huge) then the clip
-        keen[np.isnan(keen)] = 0.0
+        # As nan_to_num (nan and -inf 0, inf huge) then a clip to [0, 1]: fmax drops NaN.
+        keen = np.minimum(np.fmax(roi, 0.0), 1.0)
         can = st.capital[s] >= 2 * p.setup_cost_usd
         pick = can & (self.rng_move.random(len(s)) < p.expansion_rate * keen)
         if pick.any():
@@ -859,8 +872,7 @@ class ScamModel(mesa.Model):
         cost_now = lab.unit_cost()[j]
         margin = self._worker_margin(owner, j)
         with np.errstate(divide="ignore", invalid="ignore"):
-            keen = (margin * p.payback_months / cost_now - 1.0).clip(0.0, 1.0)
-        keen[np.isnan(keen)] = 0.0
+            keen = np.minimum(np.fmax(margin * p.payback_months / cost_now - 1.0, 0.0), 1.0)
         gap = np.maximum(cs.target[c] - w, 0)
         want = np.minimum(gap, np.ceil(p.recruit_rate * w * keen))
         demand = np.bincount(j, weights=want, minlength=n)

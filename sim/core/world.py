@@ -176,9 +176,15 @@ class World:
         self.distance_km = _distances(self.lat.tobytes(), self.lon.tobytes())
         self.regions = sorted(set(self.region))
 
+    def anchor_position(self, month: str) -> float:
+        """Where a month sits between the yearly anchors (0 = first year's mid-year),
+        clamped to the years of data: months at the same position have the same values."""
+        pos = (month_index(month) - self._first_anchor) / 12.0
+        return min(max(pos, 0.0), float(len(self.years) - 1))
+
     def _blend(self, month: str) -> np.ndarray:
         """(attributes, n) values of a month, linear between mid-year anchors."""
-        pos = (month_index(month) - self._first_anchor) / 12.0
+        pos = self.anchor_position(month)
         last = len(self.years) - 1
         if pos <= 0.0:
             return self._year_cube[0].copy()

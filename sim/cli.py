@@ -11,6 +11,7 @@
     scamsim sensitivity --quick                        (Morris, then Sobol; SALib)
     scamsim table --seeds 20                           (the README's scenario table)
     scamsim calibrate --quick                          (ABC-SMC against the record; pyabc)
+    scamsim crn --seeds 40                             (variance cut by common random numbers)
     scamsim params
     scamsim app                                         (the teaching demo in the browser)
 
@@ -823,6 +824,13 @@ def _calibrate_command(args: list[str]) -> int:
     return int(main(args) or 0)
 
 
+def _crn_command(args: list[str]) -> int:
+    from sim.analysis.variance_reduction import main
+
+    main(args)
+    return 0
+
+
 def _studies_command(args: list[str]) -> int:
     from sim.analysis.studies import run_all
 
@@ -851,7 +859,8 @@ def main(argv: list[str] | None = None) -> None:
     commands = {"plot": _plot_command, "aggregate": _aggregate_command,
                 "report": _report_command, "app": _app_command, "study": _study_command,
                 "studies": _studies_command, "sensitivity": _sensitivity_command,
-                "table": _table_command, "calibrate": _calibrate_command}
+                "table": _table_command, "calibrate": _calibrate_command,
+                "crn": _crn_command}
     if args and args[0] in commands:
         sys.exit(commands[args[0]](args[1:]))
     if args and args[0] == "params":

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sim.core import enforcement
+from sim.core.streams import generator_draws
 
 
 def test_target_pressure_hand_computed():
@@ -78,7 +79,7 @@ def test_raids_protection_rescue_and_closure():
         p_raid=np.full(n, 0.2),
         protection=np.full(n, 0.5),
         pressure=np.full(n, 0.25),
-        rng=rng,
+        draws=generator_draws(rng),
         protection_effect=0.8,
         raid_shrink=0.4,
         raid_close_rate=1.0,

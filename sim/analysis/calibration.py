@@ -294,8 +294,7 @@ class RunView:
     start: str
     iso3: np.ndarray
     region: np.ndarray
-    series: dict[str, np.ndarray]
-    events: pd.DataFrame
+    series: dict[str, np.ndarray]  # incl. closed_workers: released by closures (event log)
     summary: dict[str, Any]
     labour: Any = None
 
@@ -304,9 +303,10 @@ class RunView:
         """Arrays from the run's recorders, or from its long time-series table (step-major,
         one row per country) if it was read from disk."""
         rec = result.recording
-        if rec is not None:  # in-process: the recorded arrays, no table built
+        if rec is not None:  # in-process: the recorded arrays and event tuples, no table
             series = {c: rec.rec[c].astype(float) for c in VIEW_SERIES}
             iso3, region = rec.world.iso3.astype(str), rec.world.region.astype(str)
+            closures = [(e[0], e[3], e[5]) for e in rec.events if e[1] in CLOSURE_EVENTS]
         else:
             ts = result.timeseries
             steps = int(ts["step"].iloc[-1]) + 1
@@ -314,13 +314,23 @@ class RunView:
             series = {c: ts[c].to_numpy(float).reshape(steps, n) for c in VIEW_SERIES}
             iso3 = ts["iso3"].to_numpy()[:n].astype(str)
             region = ts["region"].to_numpy()[:n].astype(str)
+            ev = result.events
+            ev = ev[ev["kind"].isin(CLOSURE_EVENTS)]
+            closures = list(zip(ev["step"], ev["from"], ev["size"], strict=True))
+        # Workers released by closures, by month and host (from the event log).
+        closed = np.zeros_like(series["workers"])
+        if closures:
+            index = {c: k for k, c in enumerate(iso3)}
+            steps_, hosts, sizes = zip(*closures, strict=True)
+            np.add.at(closed, (np.asarray(steps_, int), [index[h] for h in hosts]),
+                      np.asarray(sizes, float))
+        series["closed_workers"] = closed
         model = result.model
         return cls(
             start=str(result.summary["start"]),
             iso3=iso3,
             region=region,
             series=series,
-            events=result.events,
             summary=result.summary,
             labour=getattr(model, "labour", None) if model is not None else None,
         )
@@ -385,12 +395,7 @@ def stat_removed(view: RunView, t: Mapping[str, Any], ledger: pd.DataFrame) -> f
     r = view.rows(t["first"], t["last"])
     mask = view.mask(t["area"])
     rescued = float(view.series["rescued"][r][:, mask].sum())
-    ev = view.events
-    if len(ev):
-        sel = (ev["kind"].isin(CLOSURE_EVENTS) & (ev["step"] >= r.start)
-               & (ev["step"] < r.stop) & ev["from"].isin(set(view.iso3[mask])))
-        rescued += float(ev.loc[sel, "size"].sum())
-    return rescued
+    return rescued + float(view.series["closed_workers"][r][:, mask].sum())
 
 
 def stat_share_workers(view: RunView, t: Mapping[str, Any], ledger: pd.DataFrame) -> float:

@@ -85,6 +85,7 @@ def compound_store(capacity: int) -> Store:
             "opened": (np.int64, ()),
             "arrived": (np.int64, ()),
             "origin": (np.int8, ()),
+            "uid": (np.int64, ()),  # stable id (creation order): the key of its draws
         },
     )
 
@@ -102,6 +103,7 @@ def syndicate_store(capacity: int, n_jurisdictions: int) -> Store:
             "safe": (np.float64, (n_jurisdictions,)),
             "home": (np.int64, ()),
             "lost": (np.int64, ()),
+            "uid": (np.int64, ()),  # stable id (creation order): the key of its draws
         },
     )
 

@@ -99,19 +99,25 @@ def probabilities(u: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def draw_from_utilities(u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def draw_from_utilities(u: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     """:func:`draw` from :func:`probabilities` of ``u`` without normalising the rows.
 
     The inverse CDF scales each mover's uniform by its row total, so the softmax's
     division by that total is not needed (one uniform per mover, as in :func:`draw`).
     """
     e = np.exp(u - np.max(u, axis=1, keepdims=True))
-    return draw(e, rng)
+    return draw(e, uniforms)
 
 
-def draw(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One choice per row by inverse CDF; index ``n`` is the outside option."""
+def draw(p: np.ndarray, uniforms: np.ndarray | np.random.Generator) -> np.ndarray:
+    """One choice per row by inverse CDF; index ``n`` is the outside option.
+
+    ``uniforms``: one uniform in [0, 1) per row (the model's keyed draws), or a
+    generator to draw them from.
+    """
     cum = np.cumsum(p, axis=1)
-    u = rng.random(p.shape[0]) * cum[:, -1]
+    if isinstance(uniforms, np.random.Generator):
+        uniforms = uniforms.random(p.shape[0])
+    u = uniforms * cum[:, -1]
     idx = (cum < u[:, None]).sum(axis=1)
     return np.minimum(idx, p.shape[1] - 1)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.core.streams import Draws, binomial_inverse
+
 
 @dataclass
 class PolicyState:
@@ -93,12 +95,16 @@ def raid_probability(
     return np.where(visible | (anticipated > 0), p, 0.0)
 
 
+# The raids stream's draws of a month (sim.core.streams), one per compound each.
+RAID_TRY, RAID_FAIL, RAID_FREED, RAID_CLOSE = 0, 1, 2, 3
+
+
 def raid(
     workers: np.ndarray,
     p_raid: np.ndarray,
     protection: np.ndarray,
     pressure: np.ndarray,
-    rng: np.random.Generator,
+    draws: Draws,
     *,
     protection_effect: float,
     raid_shrink: float,
@@ -109,26 +115,29 @@ def raid(
     A raid fails with probability ``protection × protection_effect``; a successful
     one frees ``Binomial(w, raid_shrink)`` workers and closes the compound with
     probability ``clip(raid_close_rate × freed / w × (1 + pressure), 0, 1)``.
+    ``draws(k, rows)`` gives the uniforms of draw ``k`` for the compounds at ``rows``
+    (the model's keyed draws; :func:`sim.core.streams.generator_draws` for a generator).
     """
     m = len(workers)
     # Draws are made only where they can matter: a failure draw for each raid, a
-    # rescue and a closing draw for each successful one (in slot order).
-    raided = rng.random(m) < p_raid
+    # rescue and a closing draw for each successful one.
+    raided = draws(RAID_TRY, np.arange(m)) < p_raid
     tried = raided.nonzero()[0]
     prot = protection[tried] if np.ndim(protection) else protection
     p_fail = np.minimum(np.maximum(prot * protection_effect, 0.0), 1.0)
-    hit = tried[rng.random(len(tried)) >= p_fail]
+    hit = tried[draws(RAID_FAIL, tried) >= p_fail]
     succeeded = np.zeros(m, dtype=bool)
     succeeded[hit] = True
     rescued = np.zeros(m, dtype=np.int64)
     closed = np.zeros(m, dtype=bool)
     if len(hit):
-        w, freed = workers[hit], rng.binomial(workers[hit], raid_shrink)
+        w = workers[hit]
+        freed = binomial_inverse(draws(RAID_FREED, hit), w, raid_shrink)
         rescued[hit] = freed
         share = np.where(w > 0, freed / np.maximum(w, 1), 0.0)
         pr = pressure[hit] if np.ndim(pressure) else pressure
         p_close = (raid_close_rate * share * (1.0 + pr)).clip(0.0, 1.0)
-        closed[hit] = rng.random(len(hit)) < p_close
+        closed[hit] = draws(RAID_CLOSE, hit) < p_close
     return RaidOutcome(raided, succeeded, rescued, closed)
 
 

@@ -4,11 +4,13 @@ One step is one month, in the order of docs/ODD.md ("Process overview"):
 operate, enforce, learn, decide, regenerate, recruit, adapt, collect.
 
 Random numbers: the model's seeded generator (``self.rng``) draws the initial
-state; three generators spawned from the same seed (``numpy.random.SeedSequence``)
+state; three streams spawned from the same seed (``numpy.random.SeedSequence``)
 serve the raids, the movement decisions (relocation, choice, expansion, splits)
-and recruitment (attrition, sizes of new sites). Paired scenarios with the same
-seed thus share each stream: a lever that changes, say, how many compounds move
-does not shift the raid draws of the other compounds' months before it acts.
+and recruitment (attrition, sizes of new sites). Every draw of a stream is keyed by
+the month, the draw and the stable id of the agent it is for (sim.core.streams), so
+paired scenarios with the same seed give every agent they share the same draws: a
+lever that changes, say, how many compounds move does not shift the raid or
+attrition draws of any other compound, before or after it acts.
 """
 
 from __future__ import annotations
@@ -35,11 +37,19 @@ from sim.core.interventions import Intervention
 from sim.core.params import Params
 from sim.core.series import MODEL_SERIES, SERIES, SOURCE_SERIES
 from sim.core.settings import DEFAULTS
+from sim.core.streams import BinomialTable, Stream, binomial_inverse
 from sim.core.timeline import month_label, step_dates
 from sim.core.world import World
 
 # Below this scale the risk evidence is multiplied out (far above float underflow).
 EVIDENCE_RESCALE = 1e-100
+
+# The draws of each stream in a month (sim.core.streams), keyed by the stable id of the
+# compound (C) or syndicate (S) they are for.
+# raids stream (C): sim.core.enforcement.RAID_TRY .. RAID_CLOSE
+MOVE_UNHAPPY, MOVE_WHERE, MOVE_CARRY = 0, 1, 2  # move stream (C)
+EXPAND_PICK, EXPAND_WHERE, SPLIT, REESTABLISH_WHERE = 3, 4, 5, 6  # move stream (S)
+ATTRITION, SITE_SIZE = 0, 1  # recruit stream (C); SITE_SIZE uses draws 1 and 2
 
 
 class ScamScenario(Scenario):
@@ -82,9 +92,11 @@ class ScamModel(mesa.Model):
             np.random.SeedSequence(int(rng)) if isinstance(rng, int | np.integer)
             else np.random.SeedSequence(int(self.rng.integers(2**63)))
         )
-        self.rng_raids, self.rng_move, self.rng_recruit = (
-            np.random.default_rng(s) for s in base.spawn(3)
+        self.stream_raids, self.stream_move, self.stream_recruit = (
+            Stream(s) for s in base.spawn(3)
         )
+        self._attrition = BinomialTable.of(self.p.attrition_rate)
+        self._next_uid = {"compound": 0, "syndicate": 0}  # stable ids, in creation order
         self.labour = labour.Labour(self)
         # Foreign political pressure per US$ of a host's revenue (victim weight × cooperation).
         self.political_weight = enforcement.political_weights(
@@ -195,6 +207,7 @@ class ScamModel(mesa.Model):
         n_synd = p.syndicates
         synd_slots = self.syndicates.add(n_synd)
         st = self.syndicates
+        st.uid[synd_slots] = self._new_uids("syndicate", n_synd)
         lo, hi = 1 - p.risk_tolerance_spread, 1 + p.risk_tolerance_spread
         st.tolerance[synd_slots] = p.risk_tolerance_mean * rng.uniform(lo, hi, n_synd)
         st.tie_affinity[synd_slots] = rng.uniform(0.5, 1.5, n_synd)
@@ -254,6 +267,7 @@ class ScamModel(mesa.Model):
         cs.opened[slots] = self.steps
         cs.arrived[slots] = self.steps if origin != INITIAL else -10_000
         cs.origin[slots] = origin
+        cs.uid[slots] = self._new_uids("compound", len(slots))
         agents, cells = self.compound_agents, self.cells
         if np.ndim(j) == 0:
             cell = cells[int(j)]
@@ -264,12 +278,20 @@ class ScamModel(mesa.Model):
                 agents[slot] = Compound(self, slot, cells[jj])
         return slots
 
+    def _new_uids(self, kind: str, k: int) -> np.ndarray:
+        """The next ``k`` stable ids of compounds or syndicates (never reused)."""
+        first = self._next_uid[kind]
+        self._next_uid[kind] = first + k
+        return np.arange(first, first + k, dtype=np.int64)
+
     def _targets(self, k: int) -> np.ndarray:
-        """Site capacities of ``k`` new compounds: ``max(min_workforce, round(mean × L))``,
-        ``L`` lognormal of mean 1 (one draw per compound, in order)."""
+        """Site capacities of the next ``k`` compounds to open: ``max(min_workforce,
+        round(mean × L))``, ``L`` lognormal of mean 1 (keyed by their stable ids)."""
         p = self.p
         s = p.compound_size_sigma
-        draws = self.rng_recruit.lognormal(-0.5 * s * s, s, k)
+        first = self._next_uid["compound"]
+        z = self.stream_recruit.normal(self.steps, SITE_SIZE, np.arange(first, first + k))
+        draws = np.exp(-0.5 * s * s + s * z)
         return np.maximum(p.min_workforce, np.round(p.compound_size_mean * draws)).astype(np.int64)
 
     # --- small helpers ------------------------------------------------------------------
@@ -473,7 +495,8 @@ class ScamModel(mesa.Model):
         )
         w = cs.workers[c]
         out = enforcement.raid(
-            w, p_raid, self._protection[j], pressure, self.rng_raids,
+            w, p_raid, self._protection[j], pressure,
+            self.stream_raids.draws(t, cs.uid[c]),
             protection_effect=p.protection_effect, raid_shrink=p.raid_shrink,
             raid_close_rate=p.raid_close_rate,
         )
@@ -613,7 +636,9 @@ class ScamModel(mesa.Model):
             self._land_labour = np.log(cost)
         return self._land_labour
 
-    def _choose(self, synd: np.ndarray, origin: np.ndarray, exclude_origin: bool) -> np.ndarray:
+    def _choose(
+        self, synd: np.ndarray, origin: np.ndarray, exclude_origin: bool, uniforms: np.ndarray
+    ) -> np.ndarray:
         p, st = self.p, self.syndicates
         u = choice.utilities(
             self._landscape(),
@@ -630,7 +655,7 @@ class ScamModel(mesa.Model):
             exclude_origin=exclude_origin,
             beta_labour=p.beta_labour,
         )
-        return choice.draw_from_utilities(u, self.rng_move)
+        return choice.draw_from_utilities(u, uniforms)
 
     def decide(self) -> None:
         """Forced relocations out of risky places, then expansions by profitable syndicates."""
@@ -647,12 +672,19 @@ class ScamModel(mesa.Model):
         risk = self.perceived_risk(owner, j)
         losing = self._profit_c[c] < 0
         unhappy = (risk > st.tolerance[owner]) | losing
-        movers = c[unhappy & (self.rng_move.random(len(c)) < p.relocation_rate)]
+        move, t = self.stream_move, self.steps
+        uids = cs.uid[c]
+        movers = c[unhappy & (move.uniform(t, MOVE_UNHAPPY, uids) < p.relocation_rate)]
         if len(movers) == 0:
             return
-        dest = self._choose(cs.owner[movers], cs.jurisdiction[movers], exclude_origin=True)
+        ids = cs.uid[movers]
+        dest = self._choose(cs.owner[movers], cs.jurisdiction[movers], exclude_origin=True,
+                            uniforms=move.uniform(t, MOVE_WHERE, ids))
+        # What each mover would carry (drawn for all of them: one draw per compound).
+        carry = binomial_inverse(move.uniform(t, MOVE_CARRY, ids), cs.workers[movers],
+                                 p.relocation_carry)
         iso = self.world.iso3
-        for slot, d in zip(movers.tolist(), dest.tolist(), strict=True):
+        for slot, d, carried in zip(movers.tolist(), dest.tolist(), carry.tolist(), strict=True):
             src = int(cs.jurisdiction[slot])
             owner_s = int(cs.owner[slot])
             if d == self.world.n:
@@ -665,7 +697,6 @@ class ScamModel(mesa.Model):
             st.capital[owner_s] -= cost
             self.flows["spent_relocating"] += cost
             before = int(cs.workers[slot])
-            carried = int(self.rng_move.binomial(before, p.relocation_carry))
             self.worker_flows["released"] += before - carried
             self.labour.remove_one(src, before - carried, "released")
             self.labour.move(src, d, carried)
@@ -759,19 +790,23 @@ class ScamModel(mesa.Model):
         # As nan_to_num (nan and -inf 0, inf huge) then a clip to [0, 1]: fmax drops NaN.
         keen = np.minimum(np.fmax(roi, 0.0), 1.0)
         can = st.capital[s] >= 2 * p.setup_cost_usd
-        pick = can & (self.rng_move.random(len(s)) < p.expansion_rate * keen)
+        u = self.stream_move.uniform(self.steps, EXPAND_PICK, st.uid[s])
+        pick = can & (u < p.expansion_rate * keen)
         if pick.any():
-            self._open_chosen(s[pick], EXPANSION, "expansion", homes[pick])
+            self._open_chosen(s[pick], EXPANSION, "expansion", EXPAND_WHERE, homes[pick])
 
     def _open_chosen(
-        self, synd: np.ndarray, origin_kind: int, kind: str, homes: np.ndarray | None = None
+        self, synd: np.ndarray, origin_kind: int, kind: str, draw: int,
+        homes: np.ndarray | None = None,
     ) -> None:
         """Open one compound per (distinct) syndicate at a chosen destination, staffed from
-        the pools. ``homes``: the syndicates' :meth:`_homes`, if known."""
+        the pools. ``draw``: the move stream's draw for the choice; ``homes``: the
+        syndicates' :meth:`_homes`, if known."""
         p, st = self.p, self.syndicates
         if homes is None:
             homes = self._homes(synd)
-        dest = self._choose(synd, homes, exclude_origin=False)
+        uniforms = self.stream_move.uniform(self.steps, draw, st.uid[synd])
+        dest = self._choose(synd, homes, exclude_origin=False, uniforms=uniforms)
         n = self.world.n
         go = dest < n  # the outside option: no destination worth it, keep the money
         if not go.any():
@@ -817,7 +852,8 @@ class ScamModel(mesa.Model):
         # Syndicates that lost a large share of their compounds this month may split.
         had = counts[s] + st.lost[s]
         hit = s[(had >= 2) & (counts[s] >= 2) & (st.lost[s] >= p.split_threshold * had)]
-        for parent in hit[self.rng_move.random(len(hit)) < p.split_prob].tolist():
+        u = self.stream_move.uniform(self.steps, SPLIT, st.uid[hit])
+        for parent in hit[u < p.split_prob].tolist():
             self._split(parent)
         # Capital gone: the organisation ends and its compounds close.
         for dead in s[st.capital[s] < p.min_capital_usd].tolist():
@@ -831,11 +867,12 @@ class ScamModel(mesa.Model):
         counts = np.bincount(cs.owner[cs.live()], minlength=len(st.alive))
         empty = s[(counts[s] == 0) & (st.capital[s] >= 2 * p.setup_cost_usd)]
         if len(empty):
-            self._open_chosen(empty, EXPANSION, "reestablish")
+            self._open_chosen(empty, EXPANSION, "reestablish", REESTABLISH_WHERE)
 
     def _split(self, parent: int) -> None:
         st, cs = self.syndicates, self.compounds
         child = int(st.add(1)[0])
+        st.uid[child] = self._new_uids("syndicate", 1)[0]
         for name in ("tolerance", "tie_affinity", "laundering_leak", "home"):
             getattr(st, name)[child] = getattr(st, name)[parent]
         st.hits[child] = st.hits[parent]
@@ -892,7 +929,8 @@ class ScamModel(mesa.Model):
         w = w + got  # the live compounds' workforce, kept here and written back
         self.worker_flows["recruited"] += int(got.sum())
         lab.take(np.bincount(j, weights=got, minlength=n))
-        gone = self.rng_recruit.binomial(w, p.attrition_rate)
+        gone = self._attrition.inverse(self.stream_recruit.uniform(self.steps, ATTRITION,
+                                                                   cs.uid[c]), w)
         w -= gone
         cs.workers[c] = w
         self.worker_flows["released"] += int(gone.sum())

@@ -123,3 +123,14 @@ def test_paired_scenarios_share_every_draw_of_the_agents_they_share():
     later = [k for k in shared if k[1] >= t]
     assert len(later) > 1000
     assert all(a[k] == b[k] for k in shared)
+
+
+def test_a_draw_does_not_depend_on_the_draws_before_it():
+    ids = np.array([4, 17, 900])
+    fresh = _stream().uniform(9, 2, ids)
+    s = _stream()
+    s.uniform(12, 0, np.arange(50))  # ahead of it
+    s.uniform(9, 5, ids)
+    s.uniform(3, 1, ids)  # behind it
+    assert np.array_equal(s.uniform(9, 2, ids), fresh)
+    assert np.array_equal(s.uniform(9, 2, ids), fresh)  # twice in a row

@@ -290,17 +290,19 @@ class DemoModel(ScamModel):
 
     def relocations_now(self) -> pd.DataFrame:
         """This month's relocations as (from, to, size, moves) pairs, largest first."""
-        rows = []
+        # Summed in a dict: a pandas groupby costs about 10 ms, a third of a map frame.
+        sums: dict[tuple[str, str], list[float]] = {}
         for ev in reversed(self.events):  # the current month's events are at the end
             if ev[0] != self.steps:
                 break
             if ev[1] == "relocation" and ev[3] != ev[4] and ev[5] > 0:
-                rows.append((ev[3], ev[4], ev[5]))
-        frame = pd.DataFrame(rows, columns=["from", "to", "size"])
-        pairs = frame.groupby(["from", "to"], as_index=False).agg(
-            size=("size", "sum"), moves=("size", "size")
-        )
-        pairs["size"] = pairs["size"].astype(float)
+                pair = sums.setdefault((ev[3], ev[4]), [0.0, 0])
+                pair[0] += ev[5]
+                pair[1] += 1
+        keys = sorted(sums)  # the order groupby gives, before sorting by size
+        pairs = pd.DataFrame({"from": [k[0] for k in keys], "to": [k[1] for k in keys],
+                              "size": np.array([sums[k][0] for k in keys], float),
+                              "moves": np.array([sums[k][1] for k in keys], np.int64)})
         return pairs.sort_values("size", ascending=False, ignore_index=True)
 
 

@@ -2,19 +2,25 @@
 
 Both are drawn for a projector: the PNG is made at about the size it is shown
 (about 1040 px wide) and no text is smaller than :data:`MIN_FONT_PT` (15 px at
-100 dpi). Frames are rendered by *blitting* on a ``FigureCanvasAgg``: the
-static layer (outlines, legends, axes, kept runs) is rasterised once and
-restored, a frame draws only the data and is encoded by Pillow with low
-compression. That keeps a frame of the full world at a few tens of ms; a full
-``savefig`` (:func:`sim.viz.style.png_bytes`) costs several times that, so it
-is used only for the PNG downloads, which are drawn at the style's resolution.
+100 dpi). Frames are rendered by *blitting* on a ``FigureCanvasAgg``: what a
+full draw puts below the data (outlines, axes, grid, kept runs) is rasterised
+once and copied back, a frame draws only the data, and what a full draw puts
+above the data (labels, spines, legends, markers) is rasterised once on a
+transparent canvas and blended over it with NumPy (:class:`Overlay`); so a
+frame has the pixels of a full redraw. A frame is then encoded by
+:func:`encode_png` (no PNG filter, zlib level 1: encoding time matters more than
+bytes). That keeps a frame at a few tens of ms; a full ``savefig``
+(:func:`sim.viz.style.png_bytes`) costs several times that, so it is used only
+for the PNG downloads, which are drawn at the style's resolution.
 """
 
 from __future__ import annotations
 
-import io
+import struct
 import threading
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import matplotlib
@@ -29,6 +35,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 from PIL import Image
 
 from sim.app.adapter import DemoModel
@@ -67,13 +74,106 @@ LABEL_PLACES: dict[str, tuple[float, float, str, str]] = {
 }
 
 
-def fast_png(canvas: FigureCanvasAgg) -> bytes:
-    """The canvas as PNG; low compression, because encoding time matters more than bytes."""
-    w, h = canvas.get_width_height(physical=True)
-    img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    out = io.BytesIO()
-    img.convert("RGB").save(out, format="png", compress_level=1)
-    return out.getvalue()
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_LEVEL = 1  # zlib level: 1 is several times faster than the default and barely larger
+
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(data,
+                                                                                zlib.crc32(tag)))
+
+
+def encode_png(rgba: np.ndarray, level: int = PNG_LEVEL) -> bytes:
+    """An opaque (h, w, 4) uint8 image as an RGB PNG: no filter, zlib at ``level``.
+
+    The figures are flat colours on white: without PNG's per-row filters they
+    compress as small as with Pillow's adaptive ones, in a third of the time;
+    ``zlib`` also lets other threads run while it compresses.
+    """
+    h, w = rgba.shape[:2]
+    # Pillow drops the alpha bytes three times faster than a strided NumPy copy.
+    rgb = np.asarray(Image.frombuffer("RGBA", (w, h), np.ascontiguousarray(rgba), "raw", "RGBA",
+                                      0, 1).convert("RGB"))
+    rows = np.empty((h, 1 + 3 * w), np.uint8)
+    rows[:, 0] = 0  # filter type "none" in front of every row
+    rows[:, 1:] = rgb.reshape(h, 3 * w)
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return b"".join((PNG_SIGNATURE, _png_chunk(b"IHDR", header),
+                     _png_chunk(b"IDAT", zlib.compress(rows.data, level)),
+                     _png_chunk(b"IEND", b"")))
+
+
+def canvas_pixels(canvas: FigureCanvasAgg) -> np.ndarray:
+    """The canvas' RGBA buffer as a writable (h, w, 4) array (no copy)."""
+    return np.asarray(canvas.get_renderer().buffer_rgba())
+
+
+def pixel_box(bbox: Bbox, shape: tuple[int, ...], pad: int = 0) -> tuple[slice, slice]:
+    """Rows and columns of the pixels a display-space ``bbox`` touches (``pad`` more around)."""
+    h, w = shape[:2]
+    x0, x1 = int(np.floor(bbox.x0)) - pad, int(np.ceil(bbox.x1)) + pad
+    y0, y1 = int(np.floor(bbox.y0)) - pad, int(np.ceil(bbox.y1)) + pad
+    return slice(max(0, h - y1), min(h, h - y0)), slice(max(0, x0), min(w, x1))
+
+
+def area_mask(shape: tuple[int, ...], boxes: Iterable[Bbox], pad: int = 1) -> np.ndarray:
+    """True on the pixels of ``boxes``: where a figure's data can be drawn."""
+    mask = np.zeros(shape[:2], bool)
+    for box in boxes:
+        mask[pixel_box(box, shape, pad)] = True
+    return mask
+
+
+@contextmanager
+def left_out(artists: Sequence[Artist]) -> Iterator[None]:
+    """Leave ``artists`` out of canvas and axes draws (blitting's "animated" flag).
+
+    Not by hiding them: a hidden title has no extent, and ``Axes.draw`` would
+    move it above everything it seems to overlap.
+    """
+    for a in artists:
+        a.set_animated(True)
+    try:
+        yield
+    finally:
+        for a in artists:
+            a.set_animated(False)
+
+
+def draw_alone(canvas: FigureCanvasAgg, artists: Sequence[Artist]) -> np.ndarray:
+    """RGBA of ``artists`` alone, drawn (in zorder) on a transparent canvas; a copy."""
+    canvas.get_renderer().clear()
+    _draw_sorted(artists)
+    return canvas_pixels(canvas).copy()
+
+
+def blend_into(base: np.ndarray, rgba: np.ndarray, where: np.ndarray) -> None:
+    """Blend the straight-alpha ``rgba`` over the opaque ``base`` where ``where`` is set."""
+    Overlay(rgba, where).apply(base)
+
+
+class Overlay:
+    """Static artists that a full draw puts above the data, blended over each frame.
+
+    Rasterised once on a transparent canvas; kept as premultiplied colour and
+    remaining weight (1 - alpha) of only the pixels it covers inside ``where``,
+    so a frame blends some ten thousand pixels instead of drawing the artists
+    again (a label with a halo costs about 1 ms). Blending a layer drawn over
+    transparency is the same as drawing its artists, up to rounding.
+    """
+
+    def __init__(self, rgba: np.ndarray, where: np.ndarray | None = None) -> None:
+        alpha = rgba[..., 3]
+        covered = alpha > 0 if where is None else (alpha > 0) & where
+        self.index = np.flatnonzero(covered)
+        a = alpha.reshape(-1)[self.index].astype(np.float32)[:, None] / np.float32(255)
+        self.colour = rgba.reshape(-1, 4)[self.index, :3].astype(np.float32) * a + 0.5
+        self.keep = 1 - a
+
+    def apply(self, pixels: np.ndarray) -> None:
+        """Blend the layer over ``pixels`` (the canvas buffer or an image of its shape)."""
+        flat = pixels.reshape(-1, 4)
+        flat[self.index, :3] = flat[self.index, :3] * self.keep + self.colour
 
 
 def min_font_px(fig: Figure) -> float:
@@ -112,6 +212,21 @@ def _draw_sorted(artists: Sequence[Artist]) -> None:
             a.axes.draw_artist(a)
 
 
+def above_data(ax: Axes, data: Sequence[Artist], exclude: Sequence[Artist] = ()) -> list[Artist]:
+    """The static artists of ``ax`` that its full draw puts after the first of ``data``.
+
+    In the order ``Axes.draw`` uses (zorder, then the order they were added);
+    ``data`` and ``exclude`` (what a frame draws itself) and child axes are left out.
+    """
+    drawn = [a for a in ax.get_children() if a is not ax.patch and not isinstance(a, Axes)]
+    if not ax.axison:
+        drawn = [a for a in drawn if a not in ax._axis_map.values()]  # Axes.draw skips them too
+    order = sorted(drawn, key=lambda a: a.get_zorder())
+    first = min(k for k, a in enumerate(order) if any(a is d for d in data))
+    skip = {id(a) for a in (*data, *exclude)}
+    return [a for a in order[first + 1:] if id(a) not in skip and a.get_visible()]
+
+
 class _Layer:
     """Bubbles, rings and labels of one map axes (the main map or the inset)."""
 
@@ -135,15 +250,18 @@ class _Layer:
 
     def update(self, order: np.ndarray, workers: np.ndarray, pressure: np.ndarray,
                pairs: pd.DataFrame) -> list[Artist]:
-        """Set this month's bubbles and arrows; the artists to draw."""
+        """Set this month's bubbles and arrows; the artists to draw (labels are overlaid)."""
         self.bubbles.set_offsets(self.xy[order].reshape(-1, 2))
         self.bubbles.set_sizes(maps.bubble_areas(workers[order], MAP_MAX_WORKERS, MAP_MAX_AREA))
         self.bubbles.set_array(pressure[order])
         for a in self.flows:
             a.remove()
-        arcs, heads, o, d = maps.draw_flows(self.ax, pairs, self.m, ref=FLOW_REF, max_width=4.5)
-        self.flows = [a for a in (*arcs, *heads, o, d) if a is not None]
-        return [self.bubbles, *self.flows, *self.labels]
+        self.flows = []
+        if len(pairs):  # most months move nothing; draw_flows costs ~8 ms even then
+            arcs, heads, o, d = maps.draw_flows(self.ax, pairs, self.m, ref=FLOW_REF,
+                                                max_width=4.5)
+            self.flows = [a for a in (*arcs, *heads, o, d) if a is not None]
+        return [self.bubbles, *self.flows]
 
 
 class MapView:
@@ -194,21 +312,36 @@ class MapView:
         self._legends()
         enlarge_texts(self.fig)
         self.dynamic: list[Artist] = [self.month_text, self.sub, self.note, self.top_text]
-        self.main.bubbles.set_visible(False)
-        for a in self.dynamic + self.main.labels + (self.inset.labels if self.inset else []):
-            a.set_visible(False)
-        if self.inset:
-            self.inset.bubbles.set_visible(False)
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-        self.inset_background = (self.canvas.copy_from_bbox(self.inset.ax.bbox.expanded(1.02, 1.02))
-                                 if self.inset else None)
-        for a in self.dynamic + self.main.labels + (self.inset.labels if self.inset else []):
-            a.set_visible(True)
-        self.main.bubbles.set_visible(True)
-        if self.inset:
-            self.inset.bubbles.set_visible(True)
+        self._capture()
         self.font_px = min_font_px(self.fig)
+
+    def _capture(self) -> None:
+        """Rasterise what lies below the bubbles and, on transparency, what lies above them.
+
+        Above them in a full draw are the labels, the zoom box and the arrows note
+        of the main map, then the inset (drawn over the main map) with its own labels.
+        Data can only be drawn inside the main axes: outside it the layers above are
+        blended into the background once.
+        """
+        data = [self.main.bubbles]
+        above = above_data(self.ax, data, self.dynamic)
+        inset_above: list[Artist] = []
+        if self.inset is not None:
+            data.append(self.inset.bubbles)
+            inset_above = above_data(self.inset.ax, [self.inset.bubbles])
+        with left_out([*data, *self.dynamic, *above, *inset_above]):
+            self.canvas.draw()
+            below = canvas_pixels(self.canvas).copy()
+            main_rgba = draw_alone(self.canvas, above)
+            inset_rgba = draw_alone(self.canvas, inset_above)
+        inside = area_mask(below.shape, [self.ax.bbox])
+        blend_into(below, main_rgba, ~inside)
+        blend_into(below, inset_rgba, ~inside)
+        self.background = below
+        self.overlay = Overlay(main_rgba, inside)
+        self.inset_overlay = Overlay(inset_rgba, inside)
+        self.inset_box = (pixel_box(self.inset.ax.bbox.expanded(1.02, 1.02), below.shape)
+                          if self.inset is not None else None)
 
     def _crop(self, m: Any) -> None:
         """Limit the map to the jurisdictions plus a margin, at the axes' aspect ratio."""
@@ -301,14 +434,18 @@ class MapView:
             self.note.set_visible(len(order) == 0)
             pairs = model.relocations_now()
             main = self.main.update(order, workers, pressure, pairs)
-            self.canvas.restore_region(self.background)
-            _draw_sorted(main + self.dynamic)
-            if self.inset is not None:
+            pixels = canvas_pixels(self.canvas)
+            np.copyto(pixels, self.background)
+            _draw_sorted(main)
+            self.overlay.apply(pixels)
+            _draw_sorted(self.dynamic)
+            if self.inset is not None and self.inset_box is not None:
                 inner = self.inset.update(order, workers, pressure, pairs)
                 # Main-map arrows may cross the inset: put its clean background back first.
-                self.canvas.restore_region(self.inset_background)
+                pixels[self.inset_box] = self.background[self.inset_box]
                 _draw_sorted(inner)
-            return fast_png(self.canvas)
+                self.inset_overlay.apply(pixels)
+            return encode_png(pixels)
 
     def full_png(self) -> bytes:
         """The current frame redrawn in full at the figure style's resolution (downloads)."""
@@ -386,24 +523,33 @@ class PlotsView:
         self.fig.legend(handles=handles, loc="lower center", ncol=min(5, len(handles)),
                         fontsize=MIN_FONT_PT, frameon=False, bbox_to_anchor=(0.5, 0.0),
                         columnspacing=1.0, handlelength=1.0, handletextpad=0.4)
+        # The regional shares: one band per region, created once and reshaped every frame
+        # (a stack made anew each frame would cost its construction and move in the order).
+        self.stack = self.ax_regions.stackplot(
+            self.x[:1], np.zeros((len(self.regions), 1)), colors=self.region_colours,
+            linewidth=0, alpha=0.9)
+        self.data: list[Artist] = [self.hubs_line, self.rest_line, self.mmr_line,
+                                   self.active_line, self.rescued_line, *self.stack]
+        self.first_data = {id(self.ax_hubs): self.hubs_line, id(self.ax_active): self.active_line,
+                           id(self.ax_regions): self.stack[0],
+                           id(self.ax_rescued): self.rescued_line}
         self.limits: tuple[Any, ...] = ()
         self.marks: list[tuple[int, str]] = []
         self.key: tuple[Any, ...] = ()
-        self.cache: dict[tuple[Any, ...], Any] = {}  # static layers by (limits, marks, kept)
+        self.cache: dict[tuple[Any, ...], _PlotLayers] = {}  # by (limits, marks, kept)
         self.static: list[Artist] = []
-        self.stack: list[Artist] = []
-        self.background = None
+        self.layers: _PlotLayers | None = None
         self.font_px = MIN_FONT_PT * dpi / 72
 
     def bind(self, model: DemoModel) -> None:
         """Show ``model`` (a new run of the same world) from the next frame on."""
         with self.lock:
-            self.background = None
+            self.layers = None
             self.key = ()
 
     def _relimit(self, model: DemoModel, s: dict[str, np.ndarray],
                  kept: Sequence[dict[str, Any]]) -> None:
-        """Fix the y limits (expanding in nice steps) and redraw the static layer if needed."""
+        """Fix the y limits (expanding in nice steps) and redraw the static layers if needed."""
         kept_series = [k["series"] for k in kept]
         top_w = max([s["hubs"].max(), s["rest"].max(), 1.0]
                     + [max(k["hubs"].max(), k["rest"].max()) for k in kept_series])
@@ -412,13 +558,37 @@ class PlotsView:
         limits = (nice_ceiling(top_w * 1.2), max(5.0, nice_ceiling(top_a * 1.1)),
                   nice_ceiling(top_r * 1.05))
         key = (limits, tuple(model.crackdowns), tuple(k["label"] for k in kept))
-        if key == self.key and self.background is not None:
+        if key == self.key and self.layers is not None:
             return
+        previous, old_key = self.layers, self.key
         self.key = key
-        self.limits, self.marks = limits, list(model.crackdowns)
+        changed = [ax for ax, old, new in zip(
+            (self.ax_hubs, self.ax_active, self.ax_rescued), self.limits or (None,) * 3, limits,
+            strict=True) if old != new]
+        self.limits = limits
         self.ax_hubs.set_ylim(0, limits[0])
         self.ax_active.set_ylim(0, limits[1])
         self.ax_rescued.set_ylim(0, limits[2])
+        same_static = bool(old_key) and old_key[1:] == key[1:]
+        if not same_static:
+            self.marks = list(model.crackdowns)
+            self._restatic(kept)
+        # A full draw costs 100-200 ms; runs of one lesson step go through the same limits
+        # and markers, so their rasterised static layers are kept (a few MB each). A new
+        # limit alone redraws only the plots it changes (an axis, its ticks and labels).
+        if key in self.cache:
+            self.layers = self.cache.pop(key)
+        elif same_static and previous is not None and self._fits(previous):
+            self.layers = self._redraw(previous, changed)
+        else:
+            self.layers = self._redraw(None, list(self.axes))
+            self.font_px = min_font_px(self.fig)
+        self.cache[key] = self.layers
+        while len(self.cache) > CACHE_LAYERS:
+            self.cache.pop(next(iter(self.cache)))
+
+    def _restatic(self, kept: Sequence[dict[str, Any]]) -> None:
+        """Replace the kept runs and the crackdown markers."""
         for a in self.static:
             a.remove()
         self.static = []
@@ -433,23 +603,68 @@ class PlotsView:
                 ha="left", va="top", color="black",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
             ))
-        # A full draw costs a few hundred ms; runs of one lesson step go through the same
-        # limits and markers, so their rasterised static layers are kept (a few MB each).
-        if key in self.cache:
-            self.background = self.cache.pop(key)
-        else:
-            data = [self.hubs_line, self.rest_line, self.mmr_line, self.active_line,
-                    self.rescued_line, *self.stack]
-            for a in data:
-                a.set_visible(False)
-            self.canvas.draw()
-            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-            for a in data:
-                a.set_visible(True)
-            self.font_px = min_font_px(self.fig)
-        self.cache[key] = self.background
-        while len(self.cache) > CACHE_LAYERS:
-            self.cache.pop(next(iter(self.cache)))
+
+    def _cells(self) -> list[tuple[slice, slice]]:
+        """The pixels each plot may paint: its cell of the grid, halfway to its neighbours.
+
+        The bottom row ends above the figure's region legend, so that redrawing one
+        plot in its cell redraws everything there is there.
+        """
+        fig_h = int(round(self.fig.bbox.height))
+        w = int(round(self.fig.bbox.width))
+        hub, act, reg, res = (ax.bbox for ax in self.axes)
+        mid_x = (hub.x1 + act.x0) / 2
+        mid_y = (hub.y0 + reg.y1) / 2
+        legend = self.fig.legends[0].get_window_extent()
+        cols = (slice(0, int(mid_x)), slice(int(mid_x), w))
+        row_top = slice(0, fig_h - int(mid_y))
+        row_bottom = slice(fig_h - int(mid_y), fig_h - int(np.ceil(legend.y1)) - 1)
+        return [(row_top, cols[0]), (row_top, cols[1]), (row_bottom, cols[0]),
+                (row_bottom, cols[1])]
+
+    def _fits(self, layers: _PlotLayers) -> bool:
+        """Whether every plot (with its new ticks) still lies inside its cell."""
+        renderer = self.canvas.get_renderer()
+        shape = layers.below.shape
+        for ax, (rows, cols) in zip(self.axes, self._cells(), strict=True):
+            r, c = pixel_box(ax.get_tightbbox(renderer), shape, pad=1)
+            if r.start < rows.start or r.stop > rows.stop or c.start < cols.start \
+                    or c.stop > cols.stop:
+                return False
+        return True
+
+    def _above(self, ax: Axes) -> list[Artist]:
+        return above_data(ax, [self.first_data[id(ax)]], self.data)
+
+    def _redraw(self, previous: _PlotLayers | None, axes: Sequence[Axes]) -> _PlotLayers:
+        """The static layers, redrawn in full (no ``previous``) or only in the cells of ``axes``.
+
+        Below the data: a draw with the data and what lies above it hidden. Above it
+        (grid over the regional bands, markers, spines, legends): drawn alone on
+        transparency. Both as a full draw would stack them around the data.
+        """
+        above = {id(ax): self._above(ax) for ax in self.axes}
+        over_all = [a for ax in self.axes for a in above[id(ax)]]
+        with left_out([*self.data, *over_all]):
+            if previous is None:
+                self.canvas.draw()
+                below = canvas_pixels(self.canvas).copy()
+                over = draw_alone(self.canvas, over_all)
+            else:
+                below, over = previous.below.copy(), previous.over.copy()
+                renderer = self.canvas.get_renderer()
+                pixels = canvas_pixels(self.canvas)
+                face = (np.asarray(to_rgba(self.fig.get_facecolor())) * 255).round()
+                cells = dict(zip(map(id, self.axes), self._cells(), strict=True))
+                for ax in axes:
+                    cell = cells[id(ax)]
+                    pixels[cell] = face.astype(np.uint8)
+                    ax.draw(renderer)
+                    below[cell] = pixels[cell]
+                    pixels[cell] = (255, 255, 255, 0)
+                    _draw_sorted(above[id(ax)])
+                    over[cell] = pixels[cell]
+        return _PlotLayers(below, over, area_mask(below.shape, [ax.bbox for ax in self.axes]))
 
     def _draw_kept(self, kept: Sequence[dict[str, Any]]) -> None:
         """Kept runs as faded lines, one colour each, with a legend in the rescued plot."""
@@ -487,15 +702,17 @@ class PlotsView:
             for k in range(len(self.regions)):
                 by_region[:, k] = w[:, self.region_of == k].sum(axis=1)
             total = np.maximum(by_region.sum(axis=1, keepdims=True), 1.0)
-            shares = 100.0 * by_region / total
-            for a in self.stack:
-                a.remove()
-            self.stack = self.ax_regions.stackplot(x, shares.T, colors=self.region_colours,
-                                                   linewidth=0, alpha=0.9)
-            self.canvas.restore_region(self.background)
-            _draw_sorted([*self.stack, self.hubs_line, self.rest_line, self.mmr_line,
-                          self.active_line, self.rescued_line])
-            return fast_png(self.canvas)
+            # Cumulative shares, as stackplot stacks them (from 0 up, region by region).
+            tops = np.cumsum(100.0 * by_region / total, axis=1).T
+            for k, band in enumerate(self.stack):
+                band.set_data(x, tops[k - 1] if k else 0.0, tops[k])
+            layers = self.layers
+            assert layers is not None
+            pixels = canvas_pixels(self.canvas)
+            np.copyto(pixels, layers.background)
+            _draw_sorted(self.data)
+            layers.overlay.apply(pixels)
+            return encode_png(pixels)
 
     def full_png(self) -> bytes:
         """The current plots redrawn in full at the figure style's resolution (downloads)."""
@@ -503,6 +720,21 @@ class PlotsView:
             data = style.png_bytes(self.fig)
             self.canvas.draw()
             return data
+
+
+class _PlotLayers:
+    """The rasterised static layers of the plots for one set of limits, markers and kept runs.
+
+    ``below`` and ``over`` are what a full draw puts below and above the data;
+    ``background`` is ``below`` with ``over`` already blended in outside the plots,
+    where no data is drawn, and ``overlay`` the rest of ``over``, blended every frame.
+    """
+
+    def __init__(self, below: np.ndarray, over: np.ndarray, inside: np.ndarray) -> None:
+        self.below, self.over = below, over
+        self.background = below.copy()
+        blend_into(self.background, over, ~inside)
+        self.overlay = Overlay(over, inside)
 
 
 # Kept runs: dark, distinct colours of the style palette (faded when drawn).

@@ -45,11 +45,11 @@ from sim.core.world import World
 EVIDENCE_RESCALE = 1e-100
 
 # The draws of each stream in a month (sim.core.streams), keyed by the stable id of the
-# compound (C) or syndicate (S) they are for.
+# compound (C) or syndicate (S) they are for; numbered in the order the step makes them.
 # raids stream (C): sim.core.enforcement.RAID_TRY .. RAID_CLOSE
 MOVE_UNHAPPY, MOVE_WHERE, MOVE_CARRY = 0, 1, 2  # move stream (C)
 EXPAND_PICK, EXPAND_WHERE, SPLIT, REESTABLISH_WHERE = 3, 4, 5, 6  # move stream (S)
-ATTRITION, SITE_SIZE = 0, 1  # recruit stream (C); SITE_SIZE uses draws 1 and 2
+SITE_SIZE, ATTRITION = 0, 2  # recruit stream (C); SITE_SIZE uses draws 0 and 1
 
 
 class ScamScenario(Scenario):

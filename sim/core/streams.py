@@ -42,6 +42,7 @@ class Stream:
         self._bitgen = np.random.PCG64(seed)
         self._gen = np.random.Generator(self._bitgen)
         self._origin = self._bitgen.state
+        self._at = 0  # position of the generator (doubles drawn since the origin)
         # Set to a list to keep every draw as (month, draw, ids, uniforms), for checks.
         self.log: list[tuple[int, int, np.ndarray, np.ndarray]] | None = None
 
@@ -52,9 +53,14 @@ class Stream:
             return np.zeros(0)
         if not 0 <= draw < MAX_DRAWS:
             raise ValueError(f"draw must be in [0, {MAX_DRAWS}), got {draw}")
-        self._bitgen.state = self._origin
-        self._bitgen.advance(int(step) * STEP_STRIDE + int(draw) * DRAW_STRIDE)
-        u = self._gen.random(int(ids.max()) + 1)[ids]
+        target = int(step) * STEP_STRIDE + int(draw) * DRAW_STRIDE
+        if target < self._at:  # behind: back to the origin (draws mostly come in order)
+            self._bitgen.state = self._origin
+            self._at = 0
+        self._bitgen.advance(target - self._at)
+        count = int(ids.max()) + 1
+        u = self._gen.random(count)[ids]
+        self._at = target + count
         if self.log is not None:
             self.log.append((int(step), int(draw), ids.copy(), u.copy()))
         return u

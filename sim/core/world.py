@@ -175,6 +175,7 @@ class World:
         self._year_columns = [*DERIVED, *VARYING.values()]
         self.distance_km = _distances(self.lat.tobytes(), self.lon.tobytes())
         self.regions = sorted(set(self.region))
+        self._graphs: dict[int, nx.Graph] = {}  # built once per world (see graph)
 
     def anchor_position(self, month: str) -> float:
         """Where a month sits between the yearly anchors (0 = first year's mid-year),
@@ -250,7 +251,17 @@ class World:
         return w / w.sum(axis=1, keepdims=True)
 
     def graph(self, k_nearest: int = 3) -> nx.Graph:
-        """Integer-node graph joining each jurisdiction to its nearest neighbours."""
+        """Integer-node graph joining each jurisdiction to its nearest neighbours.
+
+        Built once per world and shared by the models of its runs (their Mesa networks
+        read it, never change it): treat it as read-only.
+        """
+        g = self._graphs.get(k_nearest)
+        if g is None:
+            g = self._graphs[k_nearest] = self._build_graph(k_nearest)
+        return g
+
+    def _build_graph(self, k_nearest: int) -> nx.Graph:
         g = nx.Graph()
         g.add_nodes_from(
             (i, {"iso3": self.iso3[i], "name": self.names[i], "region": self.region[i]})

@@ -12,6 +12,7 @@
     scamsim table --seeds 20                           (the README's scenario table)
     scamsim calibrate --quick                          (ABC-SMC against the record; pyabc)
     scamsim crn --seeds 40                             (variance cut by common random numbers)
+    scamsim hindcast --draws 200                       (the calibrated model against the ledger)
     scamsim params
     scamsim app                                         (the teaching demo in the browser)
 
@@ -824,6 +825,12 @@ def _calibrate_command(args: list[str]) -> int:
     return int(main(args) or 0)
 
 
+def _hindcast_command(args: list[str]) -> int:
+    from sim.analysis.hindcast import main
+
+    return main(args)
+
+
 def _crn_command(args: list[str]) -> int:
     from sim.analysis.variance_reduction import main
 
@@ -860,7 +867,7 @@ def main(argv: list[str] | None = None) -> None:
                 "report": _report_command, "app": _app_command, "study": _study_command,
                 "studies": _studies_command, "sensitivity": _sensitivity_command,
                 "table": _table_command, "calibrate": _calibrate_command,
-                "crn": _crn_command}
+                "crn": _crn_command, "hindcast": _hindcast_command}
     if args and args[0] in commands:
         sys.exit(commands[args[0]](args[1:]))
     if args and args[0] == "params":

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from sim import paramsets
 from sim.core.errors import (
     ConfigError,
     LeverWarning,
@@ -79,7 +80,7 @@ def check_setting(key: str, value: Any) -> Any:
 
 WORLD_KEYS = ("name", "table", "jurisdictions", "initial_presence", "groups")
 SCENARIO_KEYS = ("name", "description", "events")
-IGNORED_KEYS = ("hydra",)
+IGNORED_KEYS = ("hydra", "posterior_draw")  # posterior_draw: recorded by validate
 # Config groups whose files are read by name (a name never leaves configs/<group>/).
 NAMED_GROUPS = ("scenario", "world", "sweep")
 
@@ -335,7 +336,11 @@ def validate(cfg: Mapping[str, Any]) -> RunSpec:
     if y * 12 + m - 1 + top["steps"] > 9999 * 12 + 11:
         raise ConfigError("steps", f"= {top['steps']} from start={top['start']} runs past "
                           f"{LAST_MONTH}")
-    params = build_params(_mapping("params", cfg.get("params"), "parameters"))
+    values, drawn = paramsets.apply(
+        _mapping("params", cfg.get("params"), "parameters"), paramset_name=top["paramset"],
+        posterior=top["posterior"], seed=top["seed"],
+    )
+    params = build_params(values)
 
     world_cfg = world_config(cfg.get("world"))
     world = World.from_config(world_cfg)
@@ -360,6 +365,7 @@ def validate(cfg: Mapping[str, Any]) -> RunSpec:
     resolved = {
         **top,
         "params": dataclasses.asdict(params),
+        **({"posterior_draw": drawn} if drawn else {}),
         "world": world_cfg,
         "scenario": {
             "name": name,

@@ -23,7 +23,7 @@ PACKAGE = Path(sim.__file__).resolve().parent
 # (layer name, module prefixes) from the bottom up.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("sim.core", "sim.resources", "sim.data")),
-    ("config", ("sim.schema", "sim.config")),
+    ("config", ("sim.schema", "sim.config", "sim.paramsets")),
     ("results", ("sim.results", "sim.identity", "sim.runner")),
     ("viz", ("sim.viz",)),
     ("analysis", ("sim.analysis",)),

@@ -117,6 +117,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import RunSpec, compose, validate
+from sim.core.errors import ConfigError
 from sim.core.params import PARAM_NAMES, Params
 from sim.core.timeline import month_index
 from sim.core.world import EAST_SE_ASIA
@@ -840,6 +841,7 @@ def predictive_table(history: pyabc.History, problem: Problem) -> pd.DataFrame:
 
 def calibrate(settings: CalibrationSettings, out: str | os.PathLike | None = None, *,
               targets: pd.DataFrame | None = None, priors: Sequence[Prior] = PRIORS,
+              ledger: pd.DataFrame | None = None,
               fresh: bool = False, log: Callable[[str], None] | None = print,
               verbose: bool = False) -> CalibrationResult:
     """Run (or resume) a calibration into ``out`` and write its tables."""
@@ -852,7 +854,7 @@ def calibrate(settings: CalibrationSettings, out: str | os.PathLike | None = Non
     out = Path(out) if out is not None else results_root() / "calibration"
     out.mkdir(parents=True, exist_ok=True)
     say = log or (lambda _msg: None)
-    problem = build_problem(settings, targets, priors)
+    problem = build_problem(settings, targets, priors, ledger)
     fp = fingerprint(settings, problem)
     db, meta_path = out / DB_NAME, out / META_NAME
     if fresh:
@@ -977,6 +979,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--min-improvement", type=float, help="relative epsilon gain to continue")
     p.add_argument("--params", help="comma-separated subset of the priors to calibrate")
     p.add_argument("--targets", type=Path, help="another targets table (CSV like targets.csv)")
+    p.add_argument("--until", help="calibrate on the record up to this month (YYYY-MM) only: "
+                   "the out-of-time check of scamsim hindcast --until")
     p.add_argument("--procs", type=int, help="local processes (default: all cores)")
     p.add_argument("--dask", help="address of a Dask scheduler (cluster route)")
     p.add_argument("--redis", help="HOST:PORT of a Redis server with abc-redis-worker's")
@@ -987,6 +991,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action="store_true", help="write the calibration report")
     p.add_argument("--priors", action="store_true", help="print the prior table and exit")
     return p
+
+
+def until(month: str, settings: CalibrationSettings, targets: pd.DataFrame,
+          ledger: pd.DataFrame) -> tuple[CalibrationSettings, pd.DataFrame, pd.DataFrame]:
+    """The calibration on the record up to ``month`` only (an out-of-time check): the run
+    stops there, and only the targets that end by then and the ledger countries documented
+    by then are kept."""
+    from sim.core.errors import check_month
+
+    check_month("--until", month)
+    steps = month_index(settings.start, month)
+    if not 1 <= steps <= settings.steps:
+        raise CalibrationError(f"--until {month} must fall inside the replayed record "
+                               f"({settings.start} + {settings.steps} months)")
+    # The ledger's rank scores run over the whole record: they end at the cut-off instead.
+    targets = targets.copy()
+    is_ledger = targets["kind"] == "ledger"
+    targets.loc[is_ledger, "last"] = month
+    ends = targets["last"].map(lambda m: month_index(m, month) >= 0)
+    by = ledger["first_documented"].map(lambda m: month_index(m, month) >= 0)
+    return dataclasses.replace(settings, steps=steps), targets[ends], ledger[by]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1003,13 +1028,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     }.items() if v is not None}
     settings = (CalibrationSettings.quick(**given) if args.quick
                 else CalibrationSettings(**given))
-    out = args.out or results_root() / ("calibration_quick" if args.quick else "calibration")
+    name = "calibration_quick" if args.quick else "calibration"
+    if args.until:
+        name += f"_until_{args.until}"
+    out = args.out or results_root() / name
     try:
         names = args.params.split(",") if args.params else None
         priors = select_priors(names or (QUICK_PRIOR_NAMES if args.quick else None))
-        targets = load_targets(args.targets) if args.targets else None
-        result = calibrate(settings, out, targets=targets, priors=priors, fresh=args.fresh)
-    except CalibrationError as exc:
+        targets = load_targets(args.targets) if args.targets else load_targets()
+        ledger = load_ledger()
+        if args.until:
+            settings, targets, ledger = until(args.until, settings, targets, ledger)
+        result = calibrate(settings, out, targets=targets, priors=priors, ledger=ledger,
+                           fresh=args.fresh)
+    except (CalibrationError, ConfigError) as exc:
         print(f"calibrate: {exc}", file=sys.stderr)
         return 2
     if args.install:

@@ -13,8 +13,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-# Who reads a setting: the model itself, or only the tooling around a run.
-MODEL, RUN, SWEEP = "model", "run", "sweep"
+# Who reads a setting: the model itself, the validator when it sets the parameters, or
+# only the tooling around a run.
+MODEL, PARAMS, RUN, SWEEP = "model", "params", "run", "sweep"
 
 
 def _s(default: Any, doc: str, scope: str, lo: Any = None, hi: Any = None,
@@ -33,6 +34,14 @@ class Settings:
     steps: int = _s(120, "months simulated", MODEL, 1, 1200)
     start: str = _s("2023-01", "calendar month of step 0 (YYYY-MM)", MODEL, kind="month")
     record_events: bool = _s(True, "keep the event log (relocations, raids, …)", MODEL)
+    paramset: str = _s(
+        "default", "named parameter set the parameters default to: default (sim/core/params.py)"
+        " or handset (version 2's hand-set values); values set explicitly win", PARAMS,
+        kind="choice:default|handset")
+    posterior: bool = _s(
+        False, "draw the calibrated parameters from the shipped posterior sample, one "
+        "particle per seed (replicates=N gives N parameter-seed pairs); values set explicitly "
+        "win", PARAMS)
     plot: bool = _s(True, "draw the run's figures next to its results (single runs)", RUN)
     # Hydra resolves the environment variable; sim.run does the same (sim.resources).
     results_dir: str = _s(

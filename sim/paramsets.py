@@ -1,0 +1,129 @@
+"""Config layer: named parameter sets and draws from the shipped posterior sample.
+
+``paramset=handset`` starts a run from the hand-set values of version 2
+(``sim/data/paramsets/handset.yaml``) instead of the defaults of
+``sim/core/params.py``. ``posterior=true`` replaces the calibrated parameters by one
+particle of the shipped posterior sample (``sim/data/posterior.csv``, written by
+``scamsim calibrate --install``), drawn with the particles' weights from a generator
+keyed by the run's seed: the same seed gives the same particle in every scenario (paired
+comparisons share it), and a sweep's replicates give as many (parameter, seed) pairs.
+
+In both cases a parameter the scenario file or the user set to something other than its
+default keeps that value: explicit values win.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.core.errors import ConfigError
+from sim.core.params import PARAM_NAMES, Params
+from sim.resources import data_path
+
+POSTERIOR_FILE = "posterior.csv"
+# Spawn key of the posterior draw: a stream of its own, apart from the model's streams.
+POSTERIOR_STREAM = 0x706F7374  # "post"
+
+
+def paramset(name: str) -> dict[str, Any]:
+    """The values of a named parameter set (``default``: the code's defaults)."""
+    if name == "default":
+        return dataclasses.asdict(Params())
+    return dict(_paramset_file(name))
+
+
+@cache
+def _paramset_file(name: str) -> dict[str, Any]:
+    path = data_path(f"paramsets/{name}.yaml")
+    if not path.is_file():
+        raise ConfigError("paramset", f"= {name!r} is not shipped ({path.name} missing)")
+    with path.open() as fh:
+        values = yaml.safe_load(fh) or {}
+    unknown = sorted(set(values) - set(PARAM_NAMES))
+    if unknown:
+        raise ConfigError("paramset", f"= {name!r} names unknown parameters {unknown}")
+    return values
+
+
+@cache
+def posterior_sample() -> tuple[pd.DataFrame, str]:
+    """The shipped posterior sample (parameters and normalised weights) and its digest."""
+    path = data_path(POSTERIOR_FILE)
+    if not path.is_file():
+        raise ConfigError("posterior", "= true needs a shipped posterior sample "
+                          f"(sim/data/{POSTERIOR_FILE}); run `scamsim calibrate --install`")
+    raw = path.read_bytes()
+    df = pd.read_csv(path)
+    names = [c for c in df.columns if c != "weight"]
+    unknown = sorted(set(names) - set(PARAM_NAMES))
+    if "weight" not in df.columns or unknown or df.empty:
+        raise ConfigError("posterior", f"sim/data/{POSTERIOR_FILE} is malformed "
+                          f"(needs a weight column and parameter columns; unknown: {unknown})")
+    w = df["weight"].to_numpy(float)
+    if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
+        raise ConfigError("posterior", f"sim/data/{POSTERIOR_FILE} has invalid weights")
+    df = df.assign(weight=w / w.sum())
+    return df, hashlib.sha256(raw).hexdigest()[:12]
+
+
+def posterior_median() -> dict[str, float]:
+    """Weighted median of every calibrated parameter in the shipped sample."""
+    df, _ = posterior_sample()
+    out = {}
+    for name in (c for c in df.columns if c != "weight"):
+        order = np.argsort(df[name].to_numpy(float))
+        x = df[name].to_numpy(float)[order]
+        cum = np.cumsum(df["weight"].to_numpy(float)[order])
+        out[name] = float(x[np.searchsorted(cum, 0.5)])
+    return out
+
+
+def read_sample(path: str | Path) -> pd.DataFrame:
+    """A posterior sample file (parameters and weights, as the calibration writes it)."""
+    df = pd.read_csv(path)
+    w = df["weight"].to_numpy(float) if "weight" in df.columns else np.zeros(0)
+    if not len(w) or not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
+        raise ConfigError("posterior", f"{path} has no valid weight column")
+    return df.assign(weight=w / w.sum())
+
+
+def draw_particle(seed: int, sample: pd.DataFrame | None = None) -> tuple[int, dict[str, float]]:
+    """The particle of the sample (default: the shipped one) a run with this seed uses."""
+    df = posterior_sample()[0] if sample is None else sample
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), POSTERIOR_STREAM]))
+    i = int(rng.choice(len(df), p=df["weight"].to_numpy(float)))
+    row = df.iloc[i]
+    return i, {c: float(row[c]) for c in df.columns if c != "weight"}
+
+
+def apply(params: dict[str, Any], *, paramset_name: str, posterior: bool,
+          seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The run's parameters after its parameter set and posterior draw, and what to record.
+
+    Only parameters still at their default are replaced (explicit values win).
+    """
+    defaults = dataclasses.asdict(Params())
+    out = dict(params)
+    record: dict[str, Any] = {}
+    if paramset_name != "default":
+        for name, value in paramset(paramset_name).items():
+            if out.get(name) == defaults[name]:
+                out[name] = value
+    if posterior:
+        index, values = draw_particle(seed)
+        start = {**defaults, **(paramset(paramset_name) if paramset_name != "default" else {})}
+        kept = [n for n in values if out.get(n) != start[n]]
+        for name, value in values.items():
+            if name not in kept:
+                out[name] = value
+        _, digest = posterior_sample()
+        record = {"particle": index, "sample": digest, "explicit": kept}
+    return out, record

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from sim.core.params import PARAM_NAMES, Params
 from sim.resources import data_path
 
 POSTERIOR_FILE = "posterior.csv"
+POSTERIOR_ENV = "SCAMSIM_POSTERIOR"
 # Spawn key of the posterior draw: a stream of its own, apart from the model's streams.
 POSTERIOR_STREAM = 0x706F7374  # "post"
 
@@ -53,23 +55,31 @@ def _paramset_file(name: str) -> dict[str, Any]:
     return values
 
 
+def posterior_path() -> Path:
+    """The posterior sample used by ``posterior=true``: ``$SCAMSIM_POSTERIOR`` if set (a
+    sample of one's own calibration), else the shipped ``sim/data/posterior.csv``."""
+    own = os.environ.get(POSTERIOR_ENV)
+    return Path(own) if own else data_path(POSTERIOR_FILE)
+
+
 @cache
 def posterior_sample() -> tuple[pd.DataFrame, str]:
-    """The shipped posterior sample (parameters and normalised weights) and its digest."""
-    path = data_path(POSTERIOR_FILE)
+    """The posterior sample (parameters and normalised weights) and its digest."""
+    path = posterior_path()
     if not path.is_file():
-        raise ConfigError("posterior", "= true needs a shipped posterior sample "
-                          f"(sim/data/{POSTERIOR_FILE}); run `scamsim calibrate --install`")
+        raise ConfigError("posterior", f"= true needs a posterior sample; {path} does not "
+                          "exist (run `scamsim calibrate --install`, or set "
+                          f"${POSTERIOR_ENV})")
     raw = path.read_bytes()
     df = pd.read_csv(path)
     names = [c for c in df.columns if c != "weight"]
     unknown = sorted(set(names) - set(PARAM_NAMES))
     if "weight" not in df.columns or unknown or df.empty:
-        raise ConfigError("posterior", f"sim/data/{POSTERIOR_FILE} is malformed "
+        raise ConfigError("posterior", f"{path} is malformed "
                           f"(needs a weight column and parameter columns; unknown: {unknown})")
     w = df["weight"].to_numpy(float)
     if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
-        raise ConfigError("posterior", f"sim/data/{POSTERIOR_FILE} has invalid weights")
+        raise ConfigError("posterior", f"{path} has invalid weights")
     df = df.assign(weight=w / w.sum())
     return df, hashlib.sha256(raw).hexdigest()[:12]
 

@@ -24,7 +24,7 @@ def sample(tmp_path, monkeypatch):
         "weight": [0.1, 0.2, 0.3, 0.4],
     })
     (tmp_path / "posterior.csv").write_text(df.to_csv(index=False))
-    monkeypatch.setattr(paramsets, "data_path", lambda name: tmp_path / name)
+    monkeypatch.setenv(paramsets.POSTERIOR_ENV, str(tmp_path / "posterior.csv"))
     paramsets.posterior_sample.cache_clear()
     yield df
     paramsets.posterior_sample.cache_clear()
@@ -70,10 +70,10 @@ def test_a_posterior_draw_keeps_explicit_values_and_says_so(sample):
 
 
 def test_posterior_without_a_shipped_sample_is_one_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(paramsets, "data_path", lambda name: tmp_path / name)
+    monkeypatch.setenv(paramsets.POSTERIOR_ENV, str(tmp_path / "none.csv"))
     paramsets.posterior_sample.cache_clear()
     try:
-        with pytest.raises(ConfigError, match="posterior = true needs a shipped posterior"):
+        with pytest.raises(ConfigError, match="posterior = true needs a posterior sample"):
             _spec(posterior=True)
     finally:
         paramsets.posterior_sample.cache_clear()
@@ -91,3 +91,26 @@ def test_a_run_with_a_posterior_draw_records_it(sample):
     again = sim.run("baseline", world="teaching", seed=5, steps=6, posterior=True)
     assert again.summary["run_id"] == res.summary["run_id"]
     assert again.timeseries.equals(res.timeseries)
+
+
+def test_a_sweep_draws_one_particle_per_seed_shared_by_its_scenarios(sample, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import yaml
+
+    out = tmp_path / "sweep"
+    subprocess.run(
+        [sys.executable, "-m", "sim", "--multirun", "scenario=baseline,mekong_crackdown",
+         "world=teaching", "steps=6", "replicates=4", "posterior=true",
+         f"hydra.sweep.dir={out}", "hydra/launcher=basic"],
+        check=True, capture_output=True, cwd=tmp_path,
+    )
+    by_seed: dict[int, set[int]] = {}
+    for cfg_file in out.glob("runs/*/resolved_config.yaml"):
+        cfg = yaml.safe_load(cfg_file.read_text())
+        by_seed.setdefault(cfg["seed"], set()).add(cfg["posterior_draw"]["particle"])
+        summary = json.loads((cfg_file.parent / "summary.json").read_text())
+        assert summary["run_id"]
+    assert len(by_seed) == 4 and all(len(p) == 1 for p in by_seed.values())

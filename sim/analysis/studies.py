@@ -127,15 +127,25 @@ def results() -> Path:
     return RESULTS if RESULTS is not None else results_root()
 
 
+def interval_kind(posterior: bool) -> str:
+    """What a study's intervals carry, said in its report."""
+    if posterior:
+        return ("95% bootstrap CIs over parameter-seed pairs drawn from the posterior: they "
+                "carry parameter uncertainty as well as chance")
+    return ("95% bootstrap CIs over seeds at the default parameters: they carry chance only, "
+            "not parameter uncertainty (run with --posterior for both)")
+
+
 def run_sweep(
-    name: str, scenarios: tuple[str, ...], *, world: str, replicates: int, jobs: int | None
+    name: str, scenarios: tuple[str, ...], *, world: str, replicates: int, jobs: int | None,
+    posterior: bool = False,
 ) -> Path:
     """Run (or resume) a study's sweep with the scamsim command; returns the sweep folder."""
-    folder = results() / name / f"sweep-{world}"
+    folder = results() / name / (f"sweep-{world}" + ("-posterior" if posterior else ""))
     cmd = [
         sys.executable, "-m", "sim", "--multirun", f"scenario={','.join(scenarios)}",
         f"world={world}", f"replicates={replicates}", f"sweep_name={name}",
-        f"hydra.sweep.dir={folder}",
+        f"hydra.sweep.dir={folder}", f"posterior={str(posterior).lower()}",
     ]
     if jobs:
         cmd.append(f"hydra.launcher.n_jobs={jobs}")
@@ -157,24 +167,28 @@ def load(name: str, folder: Path, scenarios: tuple[str, ...], world: str) -> Stu
 
 
 def run_study(study: Study, *, quick: bool = False, world: str | None = None,
-              replicates: int | None = None, jobs: int | None = None) -> Report:
+              replicates: int | None = None, jobs: int | None = None,
+              posterior: bool = False) -> Report:
     """Run a study end to end and write its report; returns the report."""
     t0 = time.perf_counter()
     world = world or ("teaching" if quick else "world")
     replicates = replicates or (QUICK_REPLICATES if quick else FULL_REPLICATES)
     folder = run_sweep(study.name, study.scenarios, world=world, replicates=replicates,
-                       jobs=jobs)
+                       jobs=jobs, posterior=posterior)
     data = load(study.name, folder, study.scenarios, world)
     out = results() / study.name
-    report = Report(title=study.title, lead=study.question)
+    report = Report(title=study.title,
+                    lead=f"{study.question} Intervals: {interval_kind(posterior)}.")
     study.analyse(data, report, out)
     table = data.table(list(METRICS))
-    report.section("Numbers").tables.append((table, "Mean [95% bootstrap CI] over replicates"))
+    report.section("Numbers").tables.append(
+        (table, f"Mean [95% bootstrap CI] over replicates ({interval_kind(posterior)})"))
     atomic_write_text(out / "table.csv", table.to_csv(index=False, lineterminator="\n"))
     html_path, _ = report.write(out)
     atomic_write_text(out / "study.json", json.dumps({
         "study": study.name, "world": world, "replicates": data.replicates,
         "scenarios": list(study.scenarios), "seconds": round(time.perf_counter() - t0, 1),
+        "posterior": posterior, "intervals": interval_kind(posterior),
         "figures": [str(p.relative_to(out)) for p in report.figures()],
     }, indent=2) + "\n")
     print(f"{study.name}: report {html_path} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
@@ -430,11 +444,11 @@ def run_all(argv: list[str] | None = None) -> Path:
     index = Report(
         title="scamsim: the canonical studies",
         lead="Each study answers one policy question of MODEL.md §6 with a sweep of "
-        "replicated runs; numbers are means with 95% bootstrap confidence intervals.",
+        f"replicated runs; numbers are means with {interval_kind(args.posterior)}.",
     )
     for study in STUDIES.values():
         rep = run_study(study, quick=args.quick, world=args.world,
-                        replicates=args.replicates, jobs=args.jobs)
+                        replicates=args.replicates, jobs=args.jobs, posterior=args.posterior)
         s = index.section(study.title)
         s.paragraphs.append(study.question)
         s.paragraphs += rep.sections[0].paragraphs
@@ -462,6 +476,9 @@ def parser(description: str) -> argparse.ArgumentParser:
     ap.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all)")
     ap.add_argument("--results-dir", default=None,
                     help="results root (default: $SCAMSIM_RESULTS_DIR, else ./results)")
+    ap.add_argument("--posterior", action="store_true",
+                    help="draw each replicate's parameters from the shipped posterior "
+                         "(intervals then carry parameter uncertainty)")
     return ap
 
 
@@ -477,5 +494,5 @@ def main(name: str, argv: list[str] | None = None) -> None:
     args = parser(study.question).parse_args(argv)
     _use_results_dir(args.results_dir)
     run_study(study, quick=args.quick, world=args.world, replicates=args.replicates,
-              jobs=args.jobs)
+              jobs=args.jobs, posterior=args.posterior)
 

@@ -735,7 +735,10 @@ def fingerprint(settings: CalibrationSettings, problem: Problem) -> str:
         "targets": problem.targets.to_dict("records"),
         "ledger": problem.ledger.to_dict("records"),
         "priors": [dataclasses.asdict(p) for p in problem.priors],
-        "params": problem.spec.resolved["params"],
+        # The parameters the particles do not set: installing a posterior's medians as
+        # the defaults leaves the calibration that produced it reproducible.
+        "params": {k: v for k, v in problem.spec.resolved["params"].items()
+                   if k not in {p.name for p in problem.priors}},
         "events": problem.spec.resolved["scenario"]["events"],
     }
     text = json.dumps(data, sort_keys=True, default=str)

@@ -1,8 +1,8 @@
 """Serving the teaching page: ``solara run`` offline, the addresses to open, a QR code.
 
 :func:`serve` is what ``scamsim app`` runs. It starts ``solara run`` on the page
-file (:mod:`sim.app.views`) in a child process with no telemetry and no version
-check (everything the page needs is served locally, so it works without an
+file (:mod:`sim.app.views`) in a child process (through :mod:`sim.app.launch`,
+without websocket compression) with no telemetry and no version check (everything the page needs is served locally, so it works without an
 internet connection), waits until it answers and prints the address. With
 ``--host 0.0.0.0`` it also prints the machine's LAN addresses, which students
 open on their own devices, and a QR code of the first one when the optional
@@ -38,11 +38,8 @@ ALL_INTERFACES = ("0.0.0.0", "", "::")
 
 
 def _solara_command() -> list[str]:
-    exe = Path(sys.executable).with_name("solara")
-    if exe.exists():
-        return [str(exe)]
-    return [sys.executable, "-c", "import sys; from solara.__main__ import main; "
-            "sys.argv[0] = 'solara'; sys.exit(main())"]
+    """``solara run`` through :mod:`sim.app.launch` (no websocket compression)."""
+    return [sys.executable, "-m", "sim.app.launch"]
 
 
 def offline_env() -> dict[str, str]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,7 +214,13 @@ def play_loop(state: State, cancel: threading.Event) -> None:
         if rate > 0:
             # Solara draws on another thread: wait for the frame, so that stepping never
             # runs ahead of what the page shows (then the speed is what drawing allows).
-            state.views.wait_drawn(state.refresh(), timeout=2.0)
+            _t1 = time.monotonic(); _c1 = time.thread_time()
+            _f = state.refresh()
+            _t2 = time.monotonic(); _c2 = time.thread_time()
+            state.views.wait_drawn(_f, timeout=2.0)
+            _t3 = time.monotonic()
+            with open("/tmp/scw/loop.log", "a") as _fh:
+                _fh.write(f"{threading.get_ident()} step {1000*(_t1-t0):.1f} refresh {1000*(_t2-_t1):.1f} cpu {1000*(_c2-_c1):.1f} wait {1000*(_t3-_t2):.1f} map {1000*state.views.__dict__.get('tmap', 0):.1f} plots {1000*state.views.__dict__.get('tplots', 0):.1f}\n")
             # Never change the state again at once: reacton re-renders while state changes
             # and gives up ("too many renders") if another thread changes it every pass.
             cancel.wait(max(MIN_GAP_S, 1.0 / rate - (time.monotonic() - t0)))
@@ -323,7 +330,9 @@ def MapPanel(state: State) -> None:  # noqa: N802 - Solara components are CamelC
     frame = state.frame.value
     model = state.model.value
     view = state.views.map_for(model)
-    png = solara.use_memo(lambda: view.render(model), [model.uid, frame])
+    def _r():
+        t = time.monotonic(); out = view.render(model); state.views.tmap = time.monotonic() - t; return out
+    png = solara.use_memo(_r, [model.uid, frame] if not os.environ.get("DBG_NOIMG") else [model.uid])
     state.views.mark_drawn("map", frame)
     rw.Image(value=png, format="png", _dom_classes=["scamsim-map"])
 
@@ -335,8 +344,10 @@ def PlotsPanel(state: State) -> None:  # noqa: N802 - Solara components are Came
     model = state.model.value
     kept = state.kept.value
     view = state.views.plots_for(model)
-    png = solara.use_memo(lambda: view.render(model, kept),
-                          [model.uid, frame, tuple(k["label"] for k in kept)])
+    def _r():
+        t = time.monotonic(); out = view.render(model, kept); state.views.tplots = time.monotonic() - t; return out
+    png = solara.use_memo(_r,
+                          [model.uid, frame, tuple(k["label"] for k in kept)] if not os.environ.get("DBG_NOIMG") else [model.uid])
     state.views.mark_drawn("plots", frame)
     rw.Image(value=png, format="png", _dom_classes=["scamsim-plots"])
 
@@ -466,6 +477,30 @@ def describe_run(model: DemoModel, preset: str) -> str:
     return f"{name}, seed {model.seed_value}"
 
 
+def run_rows(state: State) -> list[dict[str, Any]]:
+    """The runs table: the kept runs, then the current one."""
+    model = state.model.value
+    rows = [kept_row(k["label"], k["summary"]) for k in state.kept.value]
+    rows.append(kept_row(f"now: {describe_run(model, state.preset.value)}", model.summary()))
+    return rows
+
+
+def download_sources(state: State) -> tuple[Callable[[], str], Callable[[], bytes],
+                                            Callable[[], bytes]]:
+    """What the CSV, map and plots buttons download, read from the state when clicked."""
+
+    def csv() -> str:
+        return pd.DataFrame(run_rows(state)).to_csv(index=False)
+
+    def map_png() -> bytes:
+        return state.views.map_for(state.model.value).full_png()
+
+    def plots_png() -> bytes:
+        return state.views.plots_for(state.model.value).full_png()
+
+    return csv, map_png, plots_png
+
+
 @solara.component
 def RunsCard(state: State) -> None:  # noqa: N802 - Solara components are CamelCase
     """Keep runs for comparison; the table of kept runs and the current one; downloads."""
@@ -473,6 +508,9 @@ def RunsCard(state: State) -> None:  # noqa: N802 - Solara components are CamelC
     model = state.model.value
     kept = state.kept.value
     now = model.summary()
+    # The same functions every month: FileDownload starts a thread (and renders three more
+    # times) whenever its data changes, which a new lambda each frame would be.
+    csv, map_png, plots_png = solara.use_memo(lambda: download_sources(state), [])
 
     def keep() -> None:
         n = (kept[-1]["n"] + 1) if kept else 1
@@ -481,13 +519,7 @@ def RunsCard(state: State) -> None:  # noqa: N802 - Solara components are CamelC
                "series": model.series()}
         state.kept.value = [*state.kept.value, run][-KEEP_MAX:]
 
-    rows = [kept_row(k["label"], k["summary"]) for k in kept]
-    rows.append(kept_row(f"now: {describe_run(model, state.preset.value)}", now))
-    table = pd.DataFrame(rows)
-
-    def csv() -> str:
-        return table.to_csv(index=False)
-
+    rows = run_rows(state)
     cells = []
     for k, row in enumerate(rows):
         current = k == len(rows) - 1
@@ -499,10 +531,9 @@ def RunsCard(state: State) -> None:  # noqa: N802 - Solara components are CamelC
                  f'data-rescued="{row["rescued"]}"')
         style = ' style="font-weight: 600"' if current else ""
         cells.append(f"<tr {attrs}{style}>{tds}</tr>")
-    head = "".join(f"<th>{c}</th>" for c in table.columns)
+    head = "".join(f"<th>{c}</th>" for c in rows[0])
     html = (f'<table data-testid="scamsim-runs"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(cells)}</tbody></table>')
-    views = state.views
     with solara.Card(margin=0, classes=["scamsim-runs"]):
         with solara.Row(style="align-items: center; gap: 8px; flex-wrap: wrap;"):
             solara.Text("Compare runs", classes=["scamsim-card-title"])
@@ -512,11 +543,9 @@ def RunsCard(state: State) -> None:  # noqa: N802 - Solara components are CamelC
                           on_click=lambda: state.kept.set([]))
             solara.FileDownload(csv, filename="scamsim_runs.csv", label="Table (CSV)",
                                 mime_type="text/csv")
-            solara.FileDownload(lambda: views.map_for(model).full_png(),
-                                filename=f"scamsim_map_{now['month']}.png", label="Map (PNG)",
-                                mime_type="image/png")
-            solara.FileDownload(lambda: views.plots_for(model).full_png(),
-                                filename=f"scamsim_plots_{now['month']}.png",
+            solara.FileDownload(map_png, filename=f"scamsim_map_{now['month']}.png",
+                                label="Map (PNG)", mime_type="image/png")
+            solara.FileDownload(plots_png, filename=f"scamsim_plots_{now['month']}.png",
                                 label="Plots (PNG)", mime_type="image/png")
         solara.HTML(tag="div", unsafe_innerHTML=html, style="overflow-x: auto;")
 
@@ -664,3 +693,19 @@ def warm_caches() -> None:
 # The server sets this (sim.app.server): warm the Basemap caches while nobody waits yet.
 if os.environ.get("SCAMSIM_APP_WARM") == "1":
     threading.Thread(target=warm_caches, name="scamsim-warm", daemon=True).start()
+
+
+def _debug_patch_sends() -> None:  # TEMPORARY instrumentation
+    import solara.server.starlette as st
+    for name in ("send_text", "send_bytes"):
+        orig = getattr(st.WebsocketWrapper, name)
+        def timed(self, data, _orig=orig, _name=name):
+            t = time.monotonic(); c = time.thread_time()
+            _orig(self, data)
+            with open("/tmp/scw/send.log", "a") as fh:
+                fh.write(f"{threading.get_ident()} {_name} {len(data)} {1000*(time.monotonic()-t):.2f} cpu {1000*(time.thread_time()-c):.2f}\n")
+        setattr(st.WebsocketWrapper, name, timed)
+
+
+if os.environ.get("SCAMSIM_APP_WARM") == "1":
+    _debug_patch_sends()

@@ -992,8 +992,58 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--install", action="store_true",
                    help="copy the posterior to sim/data/posterior.csv")
     p.add_argument("--report", action="store_true", help="write the calibration report")
+    p.add_argument("--set-defaults", action="store_true",
+                   help="write the posterior medians as the defaults of sim/core/params.py "
+                        "(a source checkout; the old values stay as paramset=handset)")
     p.add_argument("--priors", action="store_true", help="print the prior table and exit")
     return p
+
+
+DEFAULT_DIGITS = 3  # significant figures of the posterior medians written as defaults
+
+
+def rounded_medians(posterior: pd.DataFrame, digits: int = DEFAULT_DIGITS) -> dict[str, float]:
+    """Weighted median of every parameter of a posterior table, to ``digits`` figures."""
+    w = posterior["weight"].to_numpy(float)
+    out = {}
+    for name in (c for c in posterior.columns if c != "weight"):
+        x = posterior[name].to_numpy(float)
+        order = np.argsort(x)
+        cum = np.cumsum(w[order]) / w.sum()
+        out[name] = float(f"{x[order][np.searchsorted(cum, 0.5)]:.{digits}g}")
+    return out
+
+
+def write_defaults(values: Mapping[str, float], params_file: str | os.PathLike) -> dict[str, Any]:
+    """Write ``values`` as the defaults of their fields in ``sim/core/params.py`` (a source
+    checkout); returns ``{name: (old, new)}``. Each field's first literal is replaced."""
+    import re
+
+    path = Path(params_file)
+    text = path.read_text()
+    changed: dict[str, Any] = {}
+    for name, value in values.items():
+        pattern = re.compile(rf"(\n    {re.escape(name)}: \w+ = _p\(\s*)([^,\s]+)(,)")
+        m = pattern.search(text)
+        if m is None:
+            raise CalibrationError(f"{path} has no field {name} declared with _p(...)")
+        changed[name] = (m.group(2), repr(float(value)))
+        text = text[: m.start(2)] + repr(float(value)) + text[m.end(2):]
+    atomic_write_text(path, text)
+    return changed
+
+
+def set_defaults(out: str | os.PathLike, params_file: str | os.PathLike | None = None
+                 ) -> dict[str, Any]:
+    """Make a calibration's posterior medians the model's defaults (source checkout only)."""
+    import sim.core.params as module
+
+    path = Path(params_file or module.__file__)
+    if params_file is None and not any((d / ".git").exists() for d in path.parents):
+        raise CalibrationError(f"{path} is not in a source checkout; --set-defaults edits "
+                               "sim/core/params.py of a clone")
+    posterior = pd.read_csv(Path(out) / "posterior.csv")
+    return write_defaults(rounded_medians(posterior), path)
 
 
 def until(month: str, settings: CalibrationSettings, targets: pd.DataFrame,
@@ -1049,6 +1099,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.install:
         print(f"posterior installed as {install_posterior(result.out)}")
+    if args.set_defaults:
+        try:
+            changed = set_defaults(result.out)
+        except CalibrationError as exc:
+            print(f"calibrate: {exc}", file=sys.stderr)
+            return 2
+        for name, (old, new) in changed.items():
+            print(f"  {name}: {old} -> {new}")
     if args.report:
         from sim.analysis.calibration_report import calibration_report
 

@@ -24,6 +24,7 @@ import json
 import multiprocessing
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,9 @@ def measure(
         raise ConfigError("--seeds", f"needs at least 3 seeds, got {len(seeds)}")
     from sim.runner import run
 
-    probe = run(a, world=world, seed=seeds[0], steps=12).summary  # names checked first
+    with warnings.catch_warnings():  # a 12-month probe: levers after it are expected
+        warnings.simplefilter("ignore")
+        probe = run(a, world=world, seed=seeds[0], steps=12).summary  # names checked first
     numeric = sorted(k for k, v in probe.items() if isinstance(v, int | float))
     if metric not in numeric:
         raise ConfigError("--metric", f"must be a numeric summary field: {', '.join(numeric)}")

@@ -170,20 +170,27 @@ class RunResult:
         return write_run(self, directory)
 
 
-def timeseries_frame(model: ScamModel | Recording) -> pd.DataFrame:
-    """Long table, one row per step × jurisdiction."""
+def _long_frame(model: ScamModel | Recording, recorders: dict[str, np.ndarray],
+                series: tuple) -> pd.DataFrame:
+    """One row per step × country: the key columns, then every series (rounded as
+    declared)."""
     t, n = model.rec["workers"].shape
     w = model.world
-    frame = {
+    frame: dict[str, Any] = {
         "step": np.repeat(np.arange(t, dtype=np.int64), n),
         "date": np.repeat(model.dates(), n),
         "iso3": np.tile(w.iso3, t),
         "region": np.tile(w.region, t),
     }
-    for s in SERIES:
-        values = model.rec[s.name].reshape(-1)
+    for s in series:
+        values = recorders[s.name].reshape(-1)
         frame[s.name] = values if s.decimals is None else values.round(s.decimals)
     return pd.DataFrame(frame)
+
+
+def timeseries_frame(model: ScamModel | Recording) -> pd.DataFrame:
+    """Long table, one row per step × jurisdiction."""
+    return _long_frame(model, model.rec, SERIES)
 
 
 def events_frame(model: ScamModel | Recording) -> pd.DataFrame:
@@ -262,18 +269,7 @@ def workforce_by_source_frame(model: ScamModel | Recording) -> pd.DataFrame:
     compound, not yet recruitable again). Nationality mixes are tracked per host as
     fractions, so the values are persons with decimals (rounded to 0.01).
     """
-    t, n = model.rec["workers"].shape
-    w = model.world
-    frame: dict[str, Any] = {
-        "step": np.repeat(np.arange(t, dtype=np.int64), n),
-        "date": np.repeat(model.dates(), n),
-        "iso3": np.tile(w.iso3, t),
-        "region": np.tile(w.region, t),
-    }
-    for s in SOURCE_SERIES:
-        values = model.src_rec[s.name].reshape(-1)
-        frame[s.name] = values if s.decimals is None else values.round(s.decimals)
-    return pd.DataFrame(frame)
+    return _long_frame(model, model.src_rec, SOURCE_SERIES)
 
 
 # Buffer of the buffered WDQ: jurisdictions within this distance of a target (km).

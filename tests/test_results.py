@@ -94,3 +94,15 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
 def test_baseline_has_no_displacement_metrics():
     s = sim.run("baseline", world="teaching", seed=1, steps=24).summary
     assert s["wdq"] is None and s["intervention_step"] is None and s["targets"] == []
+
+
+def test_tables_are_built_from_the_recording_on_first_read():
+    from sim.results import events_frame, timeseries_frame, workforce_by_source_frame
+
+    res = sim.run("mekong_crackdown", world="teaching", seed=2, steps=14, keep_model=True)
+    assert res._timeseries is None and res._events is None  # nothing built yet
+    model = res.model
+    assert res.timeseries.equals(timeseries_frame(model))
+    assert res.events.equals(events_frame(model))
+    assert res.workforce_by_source.equals(workforce_by_source_frame(model))
+    assert res.timeseries is res.timeseries  # built once

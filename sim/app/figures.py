@@ -498,7 +498,9 @@ class PlotsView:
         titles = ("Workers (thousands): hubs vs rest of world", "Countries with compounds",
                   "Workers by region (%)", "Workers rescued (thousands, total)")
         for ax, title in zip(self.axes, titles, strict=True):
-            ax.set_title(title, loc="left", fontsize=MIN_FONT_PT + 1.5, fontweight="bold")
+            # At y=1 as the automatic placement puts them (no tick labels on top), but fixed:
+            # placing them measures every tick label, 10 ms a plot at each draw.
+            ax.set_title(title, loc="left", fontsize=MIN_FONT_PT + 1.5, fontweight="bold", y=1.0)
             ax.set_xlim(self.x[0], self.x[-1])
             ax.tick_params(labelsize=MIN_FONT_PT)
             ax.grid(alpha=0.3, lw=0.6)
@@ -576,13 +578,13 @@ class PlotsView:
         # A full draw costs 100-200 ms; runs of one lesson step go through the same limits
         # and markers, so their rasterised static layers are kept (a few MB each). A new
         # limit alone redraws only the plots it changes (an axis, its ticks and labels).
-        if key in self.cache:
-            self.layers = self.cache.pop(key)
-        elif same_static and previous is not None and self._fits(previous):
-            self.layers = self._redraw(previous, changed)
-        else:
-            self.layers = self._redraw(None, list(self.axes))
+        layers = self.cache.pop(key, None)
+        if layers is None and same_static and previous is not None:
+            layers = self._redraw_cells(previous, changed)
+        if layers is None:
+            layers = self._redraw()
             self.font_px = min_font_px(self.fig)
+        self.layers = layers
         self.cache[key] = self.layers
         while len(self.cache) > CACHE_LAYERS:
             self.cache.pop(next(iter(self.cache)))
@@ -622,49 +624,51 @@ class PlotsView:
         return [(row_top, cols[0]), (row_top, cols[1]), (row_bottom, cols[0]),
                 (row_bottom, cols[1])]
 
-    def _fits(self, layers: _PlotLayers) -> bool:
-        """Whether every plot (with its new ticks) still lies inside its cell."""
-        renderer = self.canvas.get_renderer()
-        shape = layers.below.shape
-        for ax, (rows, cols) in zip(self.axes, self._cells(), strict=True):
-            r, c = pixel_box(ax.get_tightbbox(renderer), shape, pad=1)
-            if r.start < rows.start or r.stop > rows.stop or c.start < cols.start \
-                    or c.stop > cols.stop:
-                return False
-        return True
-
     def _above(self, ax: Axes) -> list[Artist]:
         return above_data(ax, [self.first_data[id(ax)]], self.data)
 
-    def _redraw(self, previous: _PlotLayers | None, axes: Sequence[Axes]) -> _PlotLayers:
-        """The static layers, redrawn in full (no ``previous``) or only in the cells of ``axes``.
+    def _redraw(self) -> _PlotLayers:
+        """The static layers, drawn in full.
 
-        Below the data: a draw with the data and what lies above it hidden. Above it
-        (grid over the regional bands, markers, spines, legends): drawn alone on
-        transparency. Both as a full draw would stack them around the data.
+        Below the data: a draw that leaves out the data and what lies above it. Above
+        it (grid over the regional bands, markers, spines, legends): drawn alone on
+        transparency. Both as a full draw stacks them around the data.
         """
-        above = {id(ax): self._above(ax) for ax in self.axes}
-        over_all = [a for ax in self.axes for a in above[id(ax)]]
-        with left_out([*self.data, *over_all]):
-            if previous is None:
-                self.canvas.draw()
-                below = canvas_pixels(self.canvas).copy()
-                over = draw_alone(self.canvas, over_all)
-            else:
-                below, over = previous.below.copy(), previous.over.copy()
-                renderer = self.canvas.get_renderer()
-                pixels = canvas_pixels(self.canvas)
-                face = (np.asarray(to_rgba(self.fig.get_facecolor())) * 255).round()
-                cells = dict(zip(map(id, self.axes), self._cells(), strict=True))
-                for ax in axes:
-                    cell = cells[id(ax)]
-                    pixels[cell] = face.astype(np.uint8)
-                    ax.draw(renderer)
-                    below[cell] = pixels[cell]
-                    pixels[cell] = (255, 255, 255, 0)
-                    _draw_sorted(above[id(ax)])
-                    over[cell] = pixels[cell]
+        above = [a for ax in self.axes for a in self._above(ax)]
+        with left_out([*self.data, *above]):
+            self.canvas.draw()
+            below = canvas_pixels(self.canvas).copy()
+            over = draw_alone(self.canvas, above)
         return _PlotLayers(below, over, area_mask(below.shape, [ax.bbox for ax in self.axes]))
+
+    def _redraw_cells(self, previous: _PlotLayers, axes: Sequence[Axes]) -> _PlotLayers | None:
+        """``previous`` with only the cells of ``axes`` drawn again; None if a plot overflows.
+
+        Each plot is drawn on a transparent canvas with only its cell filled: anything
+        it paints outside the cell (wider tick labels) would be lost, so then the
+        caller draws everything.
+        """
+        below, over = previous.below.copy(), previous.over.copy()
+        renderer = self.canvas.get_renderer()
+        pixels = canvas_pixels(self.canvas)
+        face = (np.asarray(to_rgba(self.fig.get_facecolor())) * 255).round().astype(np.uint8)
+        cells = dict(zip(map(id, self.axes), self._cells(), strict=True))
+        for ax in axes:
+            cell = cells[id(ax)]
+            above = self._above(ax)
+            with left_out([*self.data, *above]):
+                renderer.clear()
+                pixels[cell] = face
+                ax.draw(renderer)
+                if _paints_outside(pixels, cell, opaque_cell=True):
+                    return None
+                below[cell] = pixels[cell]
+                renderer.clear()
+                _draw_sorted(above)
+                if _paints_outside(pixels, cell):
+                    return None
+                over[cell] = pixels[cell]
+        return _PlotLayers(below, over, previous.inside)
 
     def _draw_kept(self, kept: Sequence[dict[str, Any]]) -> None:
         """Kept runs as faded lines, one colour each, with a legend in the rescued plot."""
@@ -722,6 +726,14 @@ class PlotsView:
             return data
 
 
+def _paints_outside(pixels: np.ndarray, cell: tuple[slice, slice],
+                    opaque_cell: bool = False) -> bool:
+    """Whether a transparent canvas has paint outside ``cell`` (which is opaque if so told)."""
+    alpha = pixels[..., 3]
+    inside = alpha[cell].size if opaque_cell else np.count_nonzero(alpha[cell])
+    return bool(np.count_nonzero(alpha) > inside)
+
+
 class _PlotLayers:
     """The rasterised static layers of the plots for one set of limits, markers and kept runs.
 
@@ -731,7 +743,7 @@ class _PlotLayers:
     """
 
     def __init__(self, below: np.ndarray, over: np.ndarray, inside: np.ndarray) -> None:
-        self.below, self.over = below, over
+        self.below, self.over, self.inside = below, over, inside
         self.background = below.copy()
         blend_into(self.background, over, ~inside)
         self.overlay = Overlay(over, inside)

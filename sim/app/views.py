@@ -709,3 +709,24 @@ def _debug_patch_sends() -> None:  # TEMPORARY instrumentation
 
 if os.environ.get("SCAMSIM_APP_WARM") == "1":
     _debug_patch_sends()
+
+
+def _debug_patch_reacton() -> None:  # TEMPORARY instrumentation
+    import reacton.core as rcc
+    orig_render = rcc._RenderContext.render
+    orig_rec = rcc._RenderContext._reconsolidate
+    def rnd(self, *a, **k):
+        with open("/tmp/scw/render.log", "a") as fh:
+            fh.write(f"render {threading.get_ident()}\n")
+        return orig_render(self, *a, **k)
+    def rec(self, el, default_key, parent_key):
+        if parent_key == rcc.ROOT_KEY and default_key == "/":
+            with open("/tmp/scw/render.log", "a") as fh:
+                fh.write(f"reconsolidate {threading.get_ident()}\n")
+        return orig_rec(self, el, default_key, parent_key)
+    rcc._RenderContext.render = rnd
+    rcc._RenderContext._reconsolidate = rec
+
+
+if os.environ.get("SCAMSIM_APP_WARM") == "1":
+    _debug_patch_reacton()

@@ -54,9 +54,13 @@ def fmt(values: Sequence[float | None], scale: float = 1.0, digits: int = 2) -> 
     m, lo, hi, n = mean_ci([None if v is None else v / scale for v in values])
     if n == 0:
         return "–"
+    def num(x: float) -> str:
+        text = f"{x:.{digits}f}"
+        return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0"
+
     if n == 1 or not math.isfinite(lo):
-        return f"{m:.{digits}f}"
-    return f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+        return num(m)
+    return f"{num(m)} [{num(lo)}, {num(hi)}]"
 
 
 def collect(scenarios: Sequence[str], seeds: Sequence[int], world: str) -> pd.DataFrame:

@@ -612,9 +612,9 @@ class PlotsView:
         The bottom row ends above the figure's region legend, so that redrawing one
         plot in its cell redraws everything there is there.
         """
-        fig_h = int(round(self.fig.bbox.height))
-        w = int(round(self.fig.bbox.width))
-        hub, act, reg, res = (ax.bbox for ax in self.axes)
+        fig_h = round(self.fig.bbox.height)
+        w = round(self.fig.bbox.width)
+        hub, act, reg = (ax.bbox for ax in self.axes[:3])
         mid_x = (hub.x1 + act.x0) / 2
         mid_y = (hub.y0 + reg.y1) / 2
         legend = self.fig.legends[0].get_window_extent()
@@ -709,7 +709,8 @@ class PlotsView:
             # Cumulative shares, as stackplot stacks them (from 0 up, region by region).
             tops = np.cumsum(100.0 * by_region / total, axis=1).T
             for k, band in enumerate(self.stack):
-                band.set_data(x, tops[k - 1] if k else 0.0, tops[k])
+                band.set_verts([band_polygon(x, tops[k - 1] if k else np.zeros_like(x),
+                                             tops[k])])
             layers = self.layers
             assert layers is not None
             pixels = canvas_pixels(self.canvas)
@@ -732,6 +733,16 @@ def _paints_outside(pixels: np.ndarray, cell: tuple[slice, slice],
     alpha = pixels[..., 3]
     inside = alpha[cell].size if opaque_cell else np.count_nonzero(alpha[cell])
     return bool(np.count_nonzero(alpha) > inside)
+
+
+def band_polygon(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """The polygon ``fill_between(x, lower, upper)`` fills (no gaps, no steps).
+
+    The same vertices as matplotlib's, made without its masked-array checks
+    (3-6 ms a frame for the regional bands).
+    """
+    return np.concatenate(([[x[0], upper[0]]], np.column_stack((x, lower)),
+                           [[x[-1], upper[-1]]], np.column_stack((x, upper))[::-1]))
 
 
 class _PlotLayers:

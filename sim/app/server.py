@@ -2,8 +2,9 @@
 
 :func:`serve` is what ``scamsim app`` runs. It starts ``solara run`` on the page
 file (:mod:`sim.app.views`) in a child process (through :mod:`sim.app.launch`,
-without websocket compression) with no telemetry and no version check (everything the page needs is served locally, so it works without an
-internet connection), waits until it answers and prints the address. With
+without websocket compression) with no telemetry and no version check
+(everything the page needs is served locally, so it works without an internet
+connection), waits until it answers and prints the address. With
 ``--host 0.0.0.0`` it also prints the machine's LAN addresses, which students
 open on their own devices, and a QR code of the first one when the optional
 ``qrcode`` package is installed.

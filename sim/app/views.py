@@ -15,7 +15,11 @@ pending" cue), so nothing of it is patched: this page has its own controller
 (:func:`TimeControls`), about as long as Mesa's.
 
 Each browser tab gets its own model and its own figures; the play loop runs in
-a thread per tab and re-renders only the parts that show the month.
+a thread per tab. A Solara render pass walks the whole page (a hundred widgets,
+some 15 ms) whatever changed, so while playing fast most months are shown
+without one: the play loop draws the figures and sets the few widgets that
+show the month directly (:func:`show_month`), and a full pass runs at least once
+a second and whenever something else on the page changes (:func:`needs_pass`).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ SPEEDS: tuple[tuple[float, str], ...] = (
 DEFAULT_SPEED = 2  # 2 months a second: a year in six seconds, time to point at the map
 MIN_GAP_S = 0.04  # the least pause between two shown months
 FASTEST_FPS = 4.0  # frames a second shown at "as fast as possible"
+FULL_PASS_S = 1.0  # while playing, a full render pass at least this often (download names)
 KEEP_MAX = 6  # kept runs on the plots and in the table
 STOP_EVERY = 6  # "Play until" offers every 6th month
 HUBS_LABEL = {"MMR": "Myanmar", "KHM": "Cambodia", "LAO": "Laos", "PHL": "Philippines"}
@@ -81,6 +86,9 @@ CSS = """
 .scamsim-info { font-size: 15px; }
 .scamsim-page .v-btn { text-transform: none; letter-spacing: 0; }
 .scamsim-page .v-label, .scamsim-page .v-select__selection { font-size: 15px; }
+/* Solara's "This website runs on Solara" badge is fixed to the window's corner, over the
+   plots' corner (their last tick labels): hidden, the page is for a projector. */
+div:has(> b > a[href="https://solara.dev"]) { display: none !important; }
 /* Narrow windows (a projector at 150 % zoom): the side panel goes above the map as a
    row of cards instead of a drawer over it. */
 @media (max-width: 1150px) {
@@ -102,6 +110,8 @@ class Views:
         self.plots: dict[str, tuple[int, PlotsView]] = {}
         self.drawn: dict[str, int] = {}  # the last frame each figure has drawn
         self.changed = threading.Condition()
+        # The widgets that show the month, for show_month; set by their components.
+        self.live: dict[str, Any] = {}
 
     def mark_drawn(self, figure: str, frame: int) -> None:
         """Record that ``figure`` has drawn ``frame`` (the play loop waits for it)."""
@@ -154,9 +164,11 @@ class State:
     def replace_model(self, model: DemoModel, message: str = "", preset: str = "") -> None:
         """Stop playing and show ``model`` from its first month."""
         self.playing.value = False
-        self.model.value = model
+        # Each change is a render pass of its own: the old run's message goes before the
+        # status line shows the new run (a test waiting for the new run sees no stale note).
         self.message.value = message
         self.preset.value = preset
+        self.model.value = model
         self.refresh()
 
     def reset(self) -> None:
@@ -194,6 +206,44 @@ def pending_changes(levers: dict[str, Any], model: DemoModel) -> list[str]:
     return out
 
 
+def needs_pass(model: DemoModel) -> bool:
+    """Whether this month changes more than :func:`show_month` shows.
+
+    The first month enables "Keep this run", a planned crackdown that starts
+    leaves the "planned" list, and the last month disables the time controls.
+    """
+    return (model.steps <= 1 or model.ended
+            or any(c.first == model.steps for c in model.page_crackdowns))
+
+
+def show_month(state: State) -> None:
+    """Show the current month without a render pass: figures, status and the runs table.
+
+    Sets the widgets the components registered in ``state.views.live`` (an image
+    whose bytes did not change is not sent again: traitlets only sends changes).
+    The components put the same content there at their next render.
+    """
+    views, model = state.views, state.model.value
+    live = views.live
+    updates = [
+        ("map", {"value": views.map_for(model).render(model)}),
+        ("plots", {"value": views.plots_for(model).render(model, state.kept.value)}),
+        ("status", dict(zip(("children", "attributes"), status_content(state), strict=True))),
+        ("runs", {"unsafe_innerHTML": runs_html(state)}),
+    ]
+    for name, values in updates:
+        widget = live.get(name)
+        if widget is not None:
+            set_widget(widget, values)
+
+
+def set_widget(widget: Any, values: dict[str, Any]) -> None:
+    """Set traits of ``widget`` in one message (none if nothing changed)."""
+    with widget.hold_sync():
+        for key, value in values.items():
+            setattr(widget, key, value)
+
+
 def play_loop(state: State, cancel: threading.Event) -> None:
     """Step the model while playing; pause at ``until``, at the horizon or when cancelled.
 
@@ -203,7 +253,7 @@ def play_loop(state: State, cancel: threading.Event) -> None:
     if not state.playing.value or cancel.is_set():
         return  # a thread for "paused": it must not touch the state (a play may be starting)
     model = state.model.value
-    shown = time.monotonic()
+    shown = passed = time.monotonic()
     while not cancel.is_set() and state.playing.value and model is state.model.value:
         until = min(state.until.value, model.horizon)
         if model.steps >= until:
@@ -212,15 +262,13 @@ def play_loop(state: State, cancel: threading.Event) -> None:
         model.step()
         rate = SPEEDS[state.speed.value][0]
         if rate > 0:
-            # Solara draws on another thread: wait for the frame, so that stepping never
-            # runs ahead of what the page shows (then the speed is what drawing allows).
-            _t1 = time.monotonic(); _c1 = time.thread_time()
-            _f = state.refresh()
-            _t2 = time.monotonic(); _c2 = time.thread_time()
-            state.views.wait_drawn(_f, timeout=2.0)
-            _t3 = time.monotonic()
-            with open("/tmp/scw/loop.log", "a") as _fh:
-                _fh.write(f"{threading.get_ident()} step {1000*(_t1-t0):.1f} refresh {1000*(_t2-_t1):.1f} cpu {1000*(_c2-_c1):.1f} wait {1000*(_t3-_t2):.1f} map {1000*state.views.__dict__.get('tmap', 0):.1f} plots {1000*state.views.__dict__.get('tplots', 0):.1f}\n")
+            if needs_pass(model) or t0 - passed >= FULL_PASS_S:
+                # Solara draws on another thread: wait for the frame, so that stepping never
+                # runs ahead of what the page shows (then the speed is what drawing allows).
+                state.views.wait_drawn(state.refresh(), timeout=2.0)
+                passed = t0
+            else:
+                show_month(state)
             # Never change the state again at once: reacton re-renders while state changes
             # and gives up ("too many renders") if another thread changes it every pass.
             cancel.wait(max(MIN_GAP_S, 1.0 / rate - (time.monotonic() - t0)))
@@ -247,10 +295,8 @@ def _iso(choice: str) -> str:
     return choice.rsplit("(", 1)[-1].rstrip(")")
 
 
-@solara.component
-def Status(state: State) -> None:  # noqa: N802 - Solara components are CamelCase
-    """The month and the key numbers; also as data attributes, for tests and benchmarks."""
-    state.frame.value  # noqa: B018 - subscribe: re-render with every shown month
+def status_content(state: State) -> tuple[list[str], dict[str, str]]:
+    """The status line (as Html children) and its data attributes, for tests and benchmarks."""
     model = state.model.value
     s = model.summary()
     views = state.views
@@ -274,11 +320,45 @@ def Status(state: State) -> None:  # noqa: N802 - Solara components are CamelCas
         "data-map-font-px": f"{views.map_for(model).font_px:.2f}",
         "data-plots-font-px": f"{views.plots_for(model).font_px:.2f}",
     }
-    solara.v.Html(tag="div", children=[text], attributes=attrs,
-                  style_="font-size: 16px; font-weight: 500; margin: 2px 0;")
-    if model.ended:
+    return [text], attrs
+
+
+def use_live(state: State, name: str, element: Any, values: dict[str, Any]) -> None:
+    """Register the widget of ``element`` for :func:`show_month` and set ``values`` on it.
+
+    ``element`` must be the only element of its component (reacton's ``get_widget``
+    does not find one handed to another component, such as a card's child).
+    The values that change with the month are never passed as the element's
+    arguments: reacton would not put them back after :func:`show_month` changed
+    the widget (the arguments look unchanged). They are set here after every
+    render instead.
+    """
+
+    def push() -> None:
+        widget = solara.get_widget(element)
+        state.views.live[name] = widget
+        set_widget(widget, values)
+
+    solara.use_effect(push, None)
+
+
+@solara.component
+def Status(state: State) -> None:  # noqa: N802 - Solara components are CamelCase
+    """The month and the key numbers, and a note when the run has ended."""
+    state.frame.value  # noqa: B018 - subscribe: re-render with every shown month
+    StatusLine(state)
+    if state.model.value.ended:
         solara.Div(children=["Run ended — press Reset (or keep it for comparison first)"],
                    classes=["scamsim-ended"])
+
+
+@solara.component
+def StatusLine(state: State) -> None:  # noqa: N802 - Solara components are CamelCase
+    """The status line alone (the root of its component: its widget is found for show_month)."""
+    state.frame.value  # noqa: B018 - subscribe: re-render with every shown month
+    children, attrs = status_content(state)
+    line = solara.v.Html(tag="div", style_="font-size: 16px; font-weight: 500; margin: 2px 0;")
+    use_live(state, "status", line, {"children": children, "attributes": attrs})
 
 
 @solara.component
@@ -330,11 +410,11 @@ def MapPanel(state: State) -> None:  # noqa: N802 - Solara components are CamelC
     frame = state.frame.value
     model = state.model.value
     view = state.views.map_for(model)
-    def _r():
-        t = time.monotonic(); out = view.render(model); state.views.tmap = time.monotonic() - t; return out
-    png = solara.use_memo(_r, [model.uid, frame] if not os.environ.get("DBG_NOIMG") else [model.uid])
+    # Drawn again only when the month or the run changed (a click shows the same map).
+    png = solara.use_memo(lambda: view.render(model), [model.uid, model.steps])
     state.views.mark_drawn("map", frame)
-    rw.Image(value=png, format="png", _dom_classes=["scamsim-map"])
+    image = rw.Image(format="png", _dom_classes=["scamsim-map"])
+    use_live(state, "map", image, {"value": png})
 
 
 @solara.component
@@ -344,12 +424,12 @@ def PlotsPanel(state: State) -> None:  # noqa: N802 - Solara components are Came
     model = state.model.value
     kept = state.kept.value
     view = state.views.plots_for(model)
-    def _r():
-        t = time.monotonic(); out = view.render(model, kept); state.views.tplots = time.monotonic() - t; return out
-    png = solara.use_memo(_r,
-                          [model.uid, frame, tuple(k["label"] for k in kept)] if not os.environ.get("DBG_NOIMG") else [model.uid])
+    png = solara.use_memo(lambda: view.render(model, kept),
+                          [model.uid, model.steps, tuple(model.crackdowns),
+                           tuple(k["label"] for k in kept)])
     state.views.mark_drawn("plots", frame)
-    rw.Image(value=png, format="png", _dom_classes=["scamsim-plots"])
+    image = rw.Image(format="png", _dom_classes=["scamsim-plots"])
+    use_live(state, "plots", image, {"value": png})
 
 
 @solara.component
@@ -485,6 +565,26 @@ def run_rows(state: State) -> list[dict[str, Any]]:
     return rows
 
 
+def runs_html(state: State) -> str:
+    """The runs table as HTML, each row with its numbers as data attributes."""
+    kept = state.kept.value
+    rows = run_rows(state)
+    cells = []
+    for k, row in enumerate(rows):
+        current = k == len(rows) - 1
+        tds = "".join(f"<td>{v:,}</td>" if isinstance(v, int) else f"<td>{v}</td>"
+                      for v in row.values())
+        attrs = (f'data-run="{"now" if current else kept[k]["n"]}" data-hubs="{row["hubs"]}" '
+                 f'data-rest="{row["rest of world"]}" data-total="{row["total workforce"]}" '
+                 f'data-countries="{row["countries with compounds"]}" '
+                 f'data-rescued="{row["rescued"]}"')
+        style = ' style="font-weight: 600"' if current else ""
+        cells.append(f"<tr {attrs}{style}>{tds}</tr>")
+    head = "".join(f"<th>{c}</th>" for c in rows[0])
+    return (f'<table data-testid="scamsim-runs"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(cells)}</tbody></table>')
+
+
 def download_sources(state: State) -> tuple[Callable[[], str], Callable[[], bytes],
                                             Callable[[], bytes]]:
     """What the CSV, map and plots buttons download, read from the state when clicked."""
@@ -519,21 +619,6 @@ def RunsCard(state: State) -> None:  # noqa: N802 - Solara components are CamelC
                "series": model.series()}
         state.kept.value = [*state.kept.value, run][-KEEP_MAX:]
 
-    rows = run_rows(state)
-    cells = []
-    for k, row in enumerate(rows):
-        current = k == len(rows) - 1
-        tds = "".join(f"<td>{v:,}</td>" if isinstance(v, int) else f"<td>{v}</td>"
-                      for v in row.values())
-        attrs = (f'data-run="{"now" if current else kept[k]["n"]}" data-hubs="{row["hubs"]}" '
-                 f'data-rest="{row["rest of world"]}" data-total="{row["total workforce"]}" '
-                 f'data-countries="{row["countries with compounds"]}" '
-                 f'data-rescued="{row["rescued"]}"')
-        style = ' style="font-weight: 600"' if current else ""
-        cells.append(f"<tr {attrs}{style}>{tds}</tr>")
-    head = "".join(f"<th>{c}</th>" for c in rows[0])
-    html = (f'<table data-testid="scamsim-runs"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(cells)}</tbody></table>')
     with solara.Card(margin=0, classes=["scamsim-runs"]):
         with solara.Row(style="align-items: center; gap: 8px; flex-wrap: wrap;"):
             solara.Text("Compare runs", classes=["scamsim-card-title"])
@@ -543,11 +628,20 @@ def RunsCard(state: State) -> None:  # noqa: N802 - Solara components are CamelC
                           on_click=lambda: state.kept.set([]))
             solara.FileDownload(csv, filename="scamsim_runs.csv", label="Table (CSV)",
                                 mime_type="text/csv")
+            # While playing, the names follow the month at each full pass (FULL_PASS_S).
             solara.FileDownload(map_png, filename=f"scamsim_map_{now['month']}.png",
                                 label="Map (PNG)", mime_type="image/png")
             solara.FileDownload(plots_png, filename=f"scamsim_plots_{now['month']}.png",
                                 label="Plots (PNG)", mime_type="image/png")
-        solara.HTML(tag="div", unsafe_innerHTML=html, style="overflow-x: auto;")
+        RunsTable(state)
+
+
+@solara.component
+def RunsTable(state: State) -> None:  # noqa: N802 - Solara components are CamelCase
+    """The kept runs and the current one (a component: its widget is found for show_month)."""
+    state.frame.value  # noqa: B018 - the current row follows the month
+    table = solara.widgets.HTML.element(tag="div", attributes={"style": "overflow-x: auto;"})
+    use_live(state, "runs", table, {"unsafe_innerHTML": runs_html(state)})
 
 
 INFO = """
@@ -693,40 +787,3 @@ def warm_caches() -> None:
 # The server sets this (sim.app.server): warm the Basemap caches while nobody waits yet.
 if os.environ.get("SCAMSIM_APP_WARM") == "1":
     threading.Thread(target=warm_caches, name="scamsim-warm", daemon=True).start()
-
-
-def _debug_patch_sends() -> None:  # TEMPORARY instrumentation
-    import solara.server.starlette as st
-    for name in ("send_text", "send_bytes"):
-        orig = getattr(st.WebsocketWrapper, name)
-        def timed(self, data, _orig=orig, _name=name):
-            t = time.monotonic(); c = time.thread_time()
-            _orig(self, data)
-            with open("/tmp/scw/send.log", "a") as fh:
-                fh.write(f"{threading.get_ident()} {_name} {len(data)} {1000*(time.monotonic()-t):.2f} cpu {1000*(time.thread_time()-c):.2f}\n")
-        setattr(st.WebsocketWrapper, name, timed)
-
-
-if os.environ.get("SCAMSIM_APP_WARM") == "1":
-    _debug_patch_sends()
-
-
-def _debug_patch_reacton() -> None:  # TEMPORARY instrumentation
-    import reacton.core as rcc
-    orig_render = rcc._RenderContext.render
-    orig_rec = rcc._RenderContext._reconsolidate
-    def rnd(self, *a, **k):
-        with open("/tmp/scw/render.log", "a") as fh:
-            fh.write(f"render {threading.get_ident()}\n")
-        return orig_render(self, *a, **k)
-    def rec(self, el, default_key, parent_key):
-        if parent_key == rcc.ROOT_KEY and default_key == "/":
-            with open("/tmp/scw/render.log", "a") as fh:
-                fh.write(f"reconsolidate {threading.get_ident()}\n")
-        return orig_rec(self, el, default_key, parent_key)
-    rcc._RenderContext.render = rnd
-    rcc._RenderContext._reconsolidate = rec
-
-
-if os.environ.get("SCAMSIM_APP_WARM") == "1":
-    _debug_patch_reacton()

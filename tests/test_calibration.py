@@ -232,3 +232,10 @@ def test_the_fingerprint_ignores_the_calibrated_defaults():
         **problem.spec.resolved, "params": dataclasses.asdict(moved)})
     other = dataclasses.replace(problem, spec=spec)
     assert fingerprint(settings, other) == fingerprint(settings, problem)
+
+
+def test_screening_ranks_what_the_first_generation_learnt(runs):
+    table = cal.screening_table(runs["a"], PRIORS)
+    assert set(table["parameter"]) == {p.name for p in PRIORS}
+    assert (table["ks_distance"].between(0.0, 1.0)).all()
+    assert table["ks_distance"].is_monotonic_decreasing

@@ -996,7 +996,36 @@ def _parser() -> argparse.ArgumentParser:
                    help="write the posterior medians as the defaults of sim/core/params.py "
                         "(a source checkout; the old values stay as paramset=handset)")
     p.add_argument("--priors", action="store_true", help="print the prior table and exit")
+    p.add_argument("--screen", type=Path, metavar="FOLDER",
+                   help="print how far a calibration's first generation moved each "
+                        "parameter from its prior (KS distance) and exit")
     return p
+
+
+def screening_table(out: str | os.PathLike, priors: Sequence[Prior] = PRIORS,
+                    generation: int = 0) -> pd.DataFrame:
+    """How much one generation has learnt about each parameter: the Kolmogorov-Smirnov
+    distance of its weighted marginal from the uniform prior (in pyabc's coordinates),
+    largest first. Used to screen the parameters worth calibrating (README): with many
+    free parameters the importance weights of ABC-SMC degenerate."""
+    import pyabc
+
+    history = pyabc.History(_db_url(Path(out)))
+    df, w = history.get_distribution(m=0, t=generation)
+    w = np.asarray(w, float) / np.sum(w)
+    rows = []
+    for p in priors:
+        if p.key not in df.columns:
+            continue
+        lo, hi = p.bounds()
+        u = (df[p.key].to_numpy(float) - lo) / (hi - lo)
+        order = np.argsort(u)
+        cdf = np.cumsum(w[order])
+        ks = float(np.max(np.maximum(np.abs(cdf - u[order]),
+                                     np.abs(cdf - w[order] - u[order]))))
+        rows.append({"parameter": p.name, "group": p.group, "ks_distance": ks})
+    return (pd.DataFrame(rows).sort_values("ks_distance", ascending=False, kind="stable")
+            .reset_index(drop=True))
 
 
 DEFAULT_DIGITS = 3  # significant figures of the posterior medians written as defaults
@@ -1072,6 +1101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.priors:
         print(prior_table().to_string(index=False))
+        return 0
+    if args.screen:
+        if not (args.screen / DB_NAME).is_file():
+            print(f"calibrate: {args.screen / DB_NAME} does not exist", file=sys.stderr)
+            return 2
+        print(screening_table(args.screen).to_string(index=False))
         return 0
     given = {k: v for k, v in {
         "world": args.world, "scenario": args.scenario, "population": args.population,

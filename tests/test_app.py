@@ -321,6 +321,8 @@ def test_projector_layout(app_url: str) -> None:
             for gone in ("Render Interval", "Use Threads", "Time:", "Play Interval"):
                 assert page.get_by_text(gone).count() == 0, gone
             assert page.locator(".v-navigation-drawer, .vue-grid-item").count() == 0
+            # Solara's badge, fixed to the window's corner, would cover the plots' corner.
+            sync_api.expect(page.get_by_text("This website runs on")).to_be_hidden()
             assert page.get_by_text("Crackdown intensity: 0.60").count() == 1
             page.wait_for_timeout(300)
             (IMG / "app_projector.png").write_bytes(page.screenshot())

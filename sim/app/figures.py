@@ -220,7 +220,7 @@ def above_data(ax: Axes, data: Sequence[Artist], exclude: Sequence[Artist] = ())
     """
     drawn = [a for a in ax.get_children() if a is not ax.patch and not isinstance(a, Axes)]
     if not ax.axison:
-        drawn = [a for a in drawn if a not in ax._axis_map.values()]  # Axes.draw skips them too
+        drawn = [a for a in drawn if a is not ax.xaxis and a is not ax.yaxis]  # as Axes.draw
     order = sorted(drawn, key=lambda a: a.get_zorder())
     first = min(k for k, a in enumerate(order) if any(a is d for d in data))
     skip = {id(a) for a in (*data, *exclude)}

@@ -1,7 +1,7 @@
 """Serving the teaching page: ``solara run`` offline, the addresses to open, a QR code.
 
 :func:`serve` is what ``scamsim app`` runs. It starts ``solara run`` on the page
-file (:mod:`sim.app.views`) in a child process (through :mod:`sim.app.launch`,
+file (:mod:`sim.app.views`) in a child process (through :func:`run_solara`,
 without websocket compression) with no telemetry and no version check
 (everything the page needs is served locally, so it works without an internet
 connection), waits until it answers and prints the address. With
@@ -39,8 +39,43 @@ ALL_INTERFACES = ("0.0.0.0", "", "::")
 
 
 def _solara_command() -> list[str]:
-    """``solara run`` through :mod:`sim.app.launch` (no websocket compression)."""
-    return [sys.executable, "-m", "sim.app.launch"]
+    """``solara run`` through :func:`run_solara` (no websocket compression)."""
+    return [sys.executable, "-c",
+            "import sys; from sim.app.server import run_solara; run_solara(sys.argv[1:])"]
+
+
+def no_deflate_config() -> type:
+    """``uvicorn.Config`` with ``ws_per_message_deflate`` off unless asked for."""
+    import uvicorn
+
+    base = uvicorn.Config
+
+    class Config(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("ws_per_message_deflate", False)
+            super().__init__(*args, **kwargs)
+
+    Config.__name__ = Config.__qualname__ = base.__name__
+    return Config
+
+
+def run_solara(argv: list[str]) -> None:
+    """Solara's command line (``run PAGE --port …``) without websocket compression.
+
+    Uvicorn compresses every websocket message (permessage-deflate) unless told
+    not to, and ``solara run`` cannot tell it. The page's messages are mostly the
+    map and plot PNGs, already deflated: compressing them again saves nothing and
+    costs the server about 20 ms a frame, in the event loop that every tab's
+    messages go through. So uvicorn's ``Config`` gets that default switched off
+    before Solara's command line builds it; the rest is ``solara run`` as it is.
+    """
+    import uvicorn
+
+    uvicorn.Config = no_deflate_config()
+    from solara.__main__ import main
+
+    sys.argv = ["solara", *argv]
+    main()  # exits itself
 
 
 def offline_env() -> dict[str, str]:

@@ -127,7 +127,7 @@ class Views:
 
     def map_for(self, model: DemoModel) -> MapView:
         if model.world_name not in self.maps:
-            self.maps[model.world_name] = MapView(model.world)
+            self.maps[model.world_name] = READY_MAPS.take(model.world_name, model.world)
         return self.maps[model.world_name]
 
     def plots_for(self, model: DemoModel) -> PlotsView:
@@ -778,10 +778,43 @@ def Page() -> None:  # noqa: N802 - Solara components are CamelCase
             InfoPanel()
 
 
+class MapPool:
+    """Maps built before any tab asks (a few seconds each); each is handed out once."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.ready: dict[str, MapView] = {}
+        self.building: set[str] = set()
+
+    def build(self, world: str) -> None:
+        """Build a map of ``world`` for the first tab that shows it."""
+        with self.changed:
+            self.building.add(world)
+        try:
+            view = MapView(DemoModel(world=world).world)
+            with self.changed:
+                self.ready[world] = view
+        finally:
+            with self.changed:
+                self.building.discard(world)
+                self.changed.notify_all()
+
+    def take(self, name: str, world: World) -> MapView:
+        """The map built ahead for ``name`` (waiting if it is being built), else a new one."""
+        with self.changed:
+            self.changed.wait_for(lambda: name not in self.building, timeout=120)
+            view = self.ready.pop(name, None)
+        return view if view is not None else MapView(world)
+
+
+READY_MAPS = MapPool()
+
+
 def warm_caches() -> None:
-    """Build both worlds' map backgrounds once, so that the first tab opens quickly."""
+    """Build both worlds' maps once (and Basemap's caches), so that the first tab opens
+    quickly; the first tab to show each world takes its map."""
     for world in WORLDS:
-        MapView(DemoModel(world=world).world)
+        READY_MAPS.build(world)
 
 
 # The server sets this (sim.app.server): warm the Basemap caches while nobody waits yet.

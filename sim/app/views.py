@@ -811,8 +811,7 @@ READY_MAPS = MapPool()
 
 
 def warm_caches() -> None:
-    """Build both worlds' maps once (and Basemap's caches), so that the first tab opens
-    quickly; the first tab to show each world takes its map."""
+    """Build a map of each world (and Basemap's caches) for the first tab that shows it."""
     for world in WORLDS:
         READY_MAPS.build(world)
 

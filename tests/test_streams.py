@@ -66,11 +66,12 @@ def test_binomial_edge_cases():
 
 @pytest.mark.parametrize("n, p", [(3, 0.5), (200, 0.01), (900, 0.3), (5000, 0.001)])
 def test_binomial_draws_have_the_binomial_mean_and_variance(n, p):
-    u = np.random.default_rng(7).random(100_000)
+    u = np.random.default_rng(7).random(40_000)
     sizes = np.full(len(u), n)
     for x in (binomial_inverse(u, sizes, p), BinomialTable(p).inverse(u, sizes)):
         assert x.min() >= 0 and x.max() <= n
-        # 100,000 draws: standard errors of the mean and variance are ~0.3% and ~0.5%
+        # 40,000 draws: the mean and variance are within ~0.5% and ~1% (standard errors)
+        # at the largest n, a few times that at the smallest means
         assert x.mean() == pytest.approx(n * p, rel=0.02, abs=0.01)
         assert x.var() == pytest.approx(n * p * (1 - p), rel=0.03, abs=0.01)
 

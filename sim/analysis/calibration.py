@@ -108,7 +108,7 @@ import random
 import shutil
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -608,10 +608,11 @@ def _evaluate(task: tuple[int, int, int]) -> Any:
     return _JOB()
 
 
-def _map(tasks: list[tuple[int, int, int]], pool: Any, n_procs: int) -> list[Any]:
+def _map(tasks: list[tuple[int, int, int]], pool: Any, n_procs: int) -> Iterator[Any]:
+    """The evaluations in task order, as they finish (the caller may stop early)."""
     if pool is None:
-        return [_evaluate(task) for task in tasks]
-    return pool.map(_evaluate, tasks, chunksize=max(1, len(tasks) // (4 * n_procs)))
+        return (_evaluate(task) for task in tasks)
+    return pool.imap(_evaluate, tasks, chunksize=max(1, min(25, len(tasks) // (4 * n_procs))))
 
 
 def sample_in_order(sampler: Any, n: int, simulate_one: Callable[[], Any], t: int,
@@ -635,6 +636,8 @@ def sample_in_order(sampler: Any, n: int, simulate_one: Callable[[], Any], t: in
                 i += 1
                 if particle.accepted:
                     accepted += 1
+                    if accepted % max(1, n // 10) == 0 and sampler.progress is not None:
+                        sampler.progress(f"  {accepted} of {n} accepted, {i} evaluations")
                     if accepted == n:
                         break
             if not all_accepted:
@@ -670,6 +673,7 @@ def deterministic_sampler(seed: int, n_procs: int | None = None) -> Any:
     sampler.seed = int(seed)
     sampler.n_procs = max(1, int(n_procs or os.cpu_count() or 1))
     sampler.rate = 0.5  # acceptance-rate guess that sizes the first batch
+    sampler.progress = None  # a callable taking a line, told of every tenth accepted
     return sampler
 
 
@@ -881,6 +885,8 @@ def calibrate(settings: CalibrationSettings, out: str | os.PathLike | None = Non
     np.random.seed(settings.seed)
     random.seed(settings.seed)
     sampler = make_sampler(settings)
+    if hasattr(sampler, "progress"):
+        sampler.progress = say
     gens = generations_table_empty()
     if db.exists():
         gens = generations_table(pyabc.History(_db_url(out)), settings.seeds)

@@ -114,3 +114,17 @@ def test_a_sweep_draws_one_particle_per_seed_shared_by_its_scenarios(sample, tmp
         summary = json.loads((cfg_file.parent / "summary.json").read_text())
         assert summary["run_id"]
     assert len(by_seed) == 4 and all(len(p) == 1 for p in by_seed.values())
+
+
+def test_a_study_with_posterior_but_no_sample_stops_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, paramsets.POSTERIOR_ENV: str(tmp_path / "none.csv")}
+    out = subprocess.run([sys.executable, "-m", "sim", "study", "displacement", "--quick",
+                          "--posterior", "--results-dir", str(tmp_path)],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "posterior" in out.stderr
+    assert not any(tmp_path.iterdir())  # nothing run or written

@@ -440,6 +440,7 @@ def run_all(argv: list[str] | None = None) -> Path:
                     help="do not rerun the sensitivity analysis; report its last results")
     args = ap.parse_args(argv)
     _use_results_dir(args.results_dir)
+    _check_posterior(args.posterior)
     t0 = time.perf_counter()
     index = Report(
         title="scamsim: the canonical studies",
@@ -482,6 +483,20 @@ def parser(description: str) -> argparse.ArgumentParser:
     return ap
 
 
+def _check_posterior(wanted: bool) -> None:
+    """With --posterior, refuse in one line (exit 2) before any run if no sample is there."""
+    if not wanted:
+        return
+    from sim.core.errors import ConfigError
+    from sim.paramsets import posterior_sample
+
+    try:
+        posterior_sample()
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def _use_results_dir(value: str | None) -> None:
     global RESULTS
     if value:
@@ -493,6 +508,7 @@ def main(name: str, argv: list[str] | None = None) -> None:
     study = STUDIES[name]
     args = parser(study.question).parse_args(argv)
     _use_results_dir(args.results_dir)
+    _check_posterior(args.posterior)
     run_study(study, quick=args.quick, world=args.world, replicates=args.replicates,
               jobs=args.jobs, posterior=args.posterior)
 

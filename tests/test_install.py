@@ -73,9 +73,10 @@ def test_wheel_ships_configs_and_data(installed):
 def test_api_runs_a_scenario(installed):
     target, work, env = installed
     code = ("import sim; r = sim.run('mekong_crackdown', world='teaching', seed=2, steps=30); "
-            "print(r.summary['workers_end'], r.summary['targets'])")
+            "h = sim.run('baseline', world='teaching', seed=2, steps=3, paramset='handset'); "
+            "print(r.summary['workers_end'], r.summary['targets'], h.config['paramset'])")
     out = _run([str(target / "bin" / "python"), "-c", code], cwd=work, env=env)
-    assert "['MMR']" in out
+    assert "['MMR']" in out and out.split()[-1] == "handset"  # the named set is shipped
     assert int(out.split()[0]) > 0
 
 

@@ -70,38 +70,38 @@ def posterior_sample() -> tuple[pd.DataFrame, str]:
         raise ConfigError("posterior", f"= true needs a posterior sample; {path} does not "
                           "exist (run `scamsim calibrate --install`, or set "
                           f"${POSTERIOR_ENV})")
-    raw = path.read_bytes()
+    return read_sample(path), hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def weighted_medians(sample: pd.DataFrame) -> dict[str, float]:
+    """Weighted median of every parameter of a sample (the first value reaching half the
+    weight)."""
+    w = sample["weight"].to_numpy(float)
+    out = {}
+    for name in (c for c in sample.columns if c != "weight"):
+        x = sample[name].to_numpy(float)
+        order = np.argsort(x)
+        cum = np.cumsum(w[order]) / w.sum()
+        out[name] = float(x[order][np.searchsorted(cum, 0.5)])
+    return out
+
+
+def posterior_median() -> dict[str, float]:
+    """Weighted median of every calibrated parameter in the shipped sample."""
+    return weighted_medians(posterior_sample()[0])
+
+
+def read_sample(path: str | Path) -> pd.DataFrame:
+    """A posterior sample file (parameter columns and weights, as the calibration writes
+    it), checked, with its weights normalised."""
     df = pd.read_csv(path)
-    names = [c for c in df.columns if c != "weight"]
-    unknown = sorted(set(names) - set(PARAM_NAMES))
+    unknown = sorted(set(df.columns) - set(PARAM_NAMES) - {"weight"})
     if "weight" not in df.columns or unknown or df.empty:
         raise ConfigError("posterior", f"{path} is malformed "
                           f"(needs a weight column and parameter columns; unknown: {unknown})")
     w = df["weight"].to_numpy(float)
     if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
         raise ConfigError("posterior", f"{path} has invalid weights")
-    df = df.assign(weight=w / w.sum())
-    return df, hashlib.sha256(raw).hexdigest()[:12]
-
-
-def posterior_median() -> dict[str, float]:
-    """Weighted median of every calibrated parameter in the shipped sample."""
-    df, _ = posterior_sample()
-    out = {}
-    for name in (c for c in df.columns if c != "weight"):
-        order = np.argsort(df[name].to_numpy(float))
-        x = df[name].to_numpy(float)[order]
-        cum = np.cumsum(df["weight"].to_numpy(float)[order])
-        out[name] = float(x[np.searchsorted(cum, 0.5)])
-    return out
-
-
-def read_sample(path: str | Path) -> pd.DataFrame:
-    """A posterior sample file (parameters and weights, as the calibration writes it)."""
-    df = pd.read_csv(path)
-    w = df["weight"].to_numpy(float) if "weight" in df.columns else np.zeros(0)
-    if not len(w) or not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
-        raise ConfigError("posterior", f"{path} has no valid weight column")
     return df.assign(weight=w / w.sum())
 
 

@@ -1039,14 +1039,9 @@ DEFAULT_DIGITS = 3  # significant figures of the posterior medians written as de
 
 def rounded_medians(posterior: pd.DataFrame, digits: int = DEFAULT_DIGITS) -> dict[str, float]:
     """Weighted median of every parameter of a posterior table, to ``digits`` figures."""
-    w = posterior["weight"].to_numpy(float)
-    out = {}
-    for name in (c for c in posterior.columns if c != "weight"):
-        x = posterior[name].to_numpy(float)
-        order = np.argsort(x)
-        cum = np.cumsum(w[order]) / w.sum()
-        out[name] = float(f"{x[order][np.searchsorted(cum, 0.5)]:.{digits}g}")
-    return out
+    from sim.paramsets import weighted_medians
+
+    return {k: float(f"{v:.{digits}g}") for k, v in weighted_medians(posterior).items()}
 
 
 def write_defaults(values: Mapping[str, float], params_file: str | os.PathLike) -> dict[str, Any]:

@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("pyabc")
 
@@ -239,3 +241,16 @@ def test_screening_ranks_what_the_first_generation_learnt(runs):
     assert set(table["parameter"]) == {p.name for p in PRIORS}
     assert (table["ks_distance"].between(0.0, 1.0)).all()
     assert table["ks_distance"].is_monotonic_decreasing
+
+
+@given(st.floats(min_value=-1e13, max_value=1e13, allow_nan=False, allow_infinity=False))
+@settings(max_examples=300, deadline=None)
+def test_defaults_are_written_as_literals_that_read_back_exactly(value):
+    literal = cal.float_literal(value)
+    assert float(eval(literal)) == value
+    assert " " not in literal
+
+
+def test_defaults_literals_follow_the_style_of_params_hand_checked():
+    assert [cal.float_literal(v) for v in (18000.0, 3.79e9, 0.578, 2190.0, 1e-6, 0.0)] == [
+        "18_000.0", "3.79e9", "0.578", "2_190.0", "1e-6", "0.0"]

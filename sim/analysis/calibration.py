@@ -108,6 +108,7 @@ import random
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,7 +118,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import RunSpec, compose, validate
-from sim.core.errors import ConfigError
+from sim.core.errors import ConfigError, LeverWarning
 from sim.core.params import PARAM_NAMES, Params
 from sim.core.timeline import month_index
 from sim.core.world import EAST_SE_ASIA
@@ -1044,6 +1045,18 @@ def rounded_medians(posterior: pd.DataFrame, digits: int = DEFAULT_DIGITS) -> di
     return {k: float(f"{v:.{digits}g}") for k, v in weighted_medians(posterior).items()}
 
 
+def float_literal(value: float) -> str:
+    """A float as params.py writes it: ``18_000.0``, ``3.79e9``, ``0.578``."""
+    v = float(value)
+    if v != 0 and (abs(v) >= 1e7 or abs(v) < 1e-4):
+        # the shortest digits that read back as v
+        text = np.format_float_scientific(v, unique=True, trim="-", exp_digits=1)
+        return text.replace("e+", "e")
+    if v == int(v) and abs(v) >= 1e3:
+        return f"{int(v):_}.0"
+    return repr(v)
+
+
 def write_defaults(values: Mapping[str, float], params_file: str | os.PathLike) -> dict[str, Any]:
     """Write ``values`` as the defaults of their fields in ``sim/core/params.py`` (a source
     checkout); returns ``{name: (old, new)}``. Each field's first literal is replaced."""
@@ -1057,8 +1070,9 @@ def write_defaults(values: Mapping[str, float], params_file: str | os.PathLike) 
         m = pattern.search(text)
         if m is None:
             raise CalibrationError(f"{path} has no field {name} declared with _p(...)")
-        changed[name] = (m.group(2), repr(float(value)))
-        text = text[: m.start(2)] + repr(float(value)) + text[m.end(2):]
+        literal = float_literal(value)
+        changed[name] = (m.group(2), literal)
+        text = text[: m.start(2)] + literal + text[m.end(2):]
     atomic_write_text(path, text)
     return changed
 
@@ -1126,10 +1140,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         priors = select_priors(names or (QUICK_PRIOR_NAMES if args.quick else None))
         targets = load_targets(args.targets) if args.targets else load_targets()
         ledger = load_ledger()
-        if args.until:
-            settings, targets, ledger = until(args.until, settings, targets, ledger)
-        result = calibrate(settings, out, targets=targets, priors=priors, ledger=ledger,
-                           fresh=args.fresh)
+        with warnings.catch_warnings():
+            if args.until:
+                settings, targets, ledger = until(args.until, settings, targets, ledger)
+                # the events after the cut-off never act: that is the point of --until
+                warnings.simplefilter("ignore", LeverWarning)
+            result = calibrate(settings, out, targets=targets, priors=priors, ledger=ledger,
+                               fresh=args.fresh)
     except (CalibrationError, ConfigError) as exc:
         print(f"calibrate: {exc}", file=sys.stderr)
         return 2

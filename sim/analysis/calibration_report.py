@@ -66,7 +66,7 @@ def _fmt(v: float) -> str:
     a = abs(v)
     if a >= 1e9:
         return f"{v / 1e9:.3g}bn"
-    if a >= 1e4:
+    if a >= 1e3:
         return f"{v / 1e3:.3g}k"
     return f"{v:.3g}"
 

@@ -73,17 +73,22 @@ def posterior_sample() -> tuple[pd.DataFrame, str]:
     return read_sample(path), hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def weighted_medians(sample: pd.DataFrame) -> dict[str, float]:
-    """Weighted median of every parameter of a sample (the first value reaching half the
-    weight)."""
+def weighted_quantiles(sample: pd.DataFrame, q: float) -> dict[str, float]:
+    """Weighted ``q``-quantile of every parameter of a sample (the first value whose
+    cumulative weight reaches ``q``)."""
     w = sample["weight"].to_numpy(float)
     out = {}
     for name in (c for c in sample.columns if c != "weight"):
         x = sample[name].to_numpy(float)
-        order = np.argsort(x)
+        order = np.argsort(x, kind="stable")
         cum = np.cumsum(w[order]) / w.sum()
-        out[name] = float(x[order][np.searchsorted(cum, 0.5)])
+        out[name] = float(x[order][min(np.searchsorted(cum, q), len(x) - 1)])
     return out
+
+
+def weighted_medians(sample: pd.DataFrame) -> dict[str, float]:
+    """Weighted median of every parameter of a sample."""
+    return weighted_quantiles(sample, 0.5)
 
 
 def posterior_median() -> dict[str, float]:

@@ -254,3 +254,19 @@ def test_defaults_are_written_as_literals_that_read_back_exactly(value):
 def test_defaults_literals_follow_the_style_of_params_hand_checked():
     assert [cal.float_literal(v) for v in (18000.0, 3.79e9, 0.578, 2190.0, 1e-6, 0.0)] == [
         "18_000.0", "3.79e9", "0.578", "2_190.0", "1e-6", "0.0"]
+
+
+def test_cluster_route_through_a_dask_scheduler(tmp_path):
+    # The Dask route end to end: a scheduler and one worker (its own process, as on a
+    # cluster node), the calibration sent through its address.
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        settings = toy_settings(procs=1, dask=cluster.scheduler_address)
+        result = cal.calibrate(settings, tmp_path, targets=toy_targets(), priors=PRIORS,
+                               log=None)
+    post = pd.read_csv(tmp_path / "posterior.csv")
+    assert len(post) == 8 and math.isclose(post["weight"].sum(), 1.0)
+    assert list(result.generations["generation"]) == [0, 1]
+    for p in PRIORS:
+        assert post[p.name].between(p.low, p.high).all()

@@ -89,7 +89,12 @@ def test_world_map_region_colours_and_legends(world, ax):
 
     size_labels = [t.get_text() for t in art.size_legend.get_texts()]
     assert 2 <= len(size_labels) <= 3
-    assert size_labels[-1] == "100k"  # the largest country has more than 100k workers
+    # The largest reference is the round value just below the largest country (hand check
+    # of the rule: 1, 2 or 5 times a power of ten).
+    top = float(act.max())
+    exp = 10 ** np.floor(np.log10(top))
+    expected_top = max(m * exp for m in (1, 2, 5) if m * exp <= top)
+    assert size_labels[-1] == maps.fmt_count(expected_top)
     assert art.size_legend.get_title().get_text() == "workers (bubble area)"
     # Reference bubbles use the map's scale: marker size² / value is the bubbles' ratio.
     refs = maps.size_references(art.max_value, art.max_area)

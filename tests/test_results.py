@@ -33,7 +33,12 @@ def test_events_contract(crackdown_world):
     assert {"relocation", "raid", "intervention:crackdown"} <= kinds
     rel = ev[ev["kind"] == "relocation"]
     assert (rel["from"] != rel["to"]).all()
-    assert (rel["step"] >= 25).mean() > 0.8  # mostly after the 2025-02 crackdown
+    # The 2025-02 crackdown (step 25) drives compounds out of Myanmar: more relocations
+    # from it a month after the crackdown than before (a mechanism, whatever the rates).
+    out = rel[rel["from"] == "MMR"]
+    before = (out["step"] < 25).sum() / 24
+    after = (out["step"] >= 25).sum() / (crackdown_world.timeseries["step"].max() - 24)
+    assert after > before
 
 
 def test_summary_has_every_metric(crackdown_world):

@@ -896,26 +896,30 @@ def calibrate(settings: CalibrationSettings, out: str | os.PathLike | None = Non
         else:  # interrupted before its first generation: nothing to keep
             db.unlink()
     reason = _stop_reason(settings, gens)
-    while reason is None:
-        t0 = time.perf_counter()
-        abc = _abc(problem, settings, sampler)
-        if len(gens):
-            abc.load(_db_url(out), 1)
-        else:
-            abc.new(_db_url(out), problem.observed(),
-                    meta_info={"scamsim_fingerprint": fp})
-        before = len(gens)
-        history = abc.run(max_nr_populations=1, minimum_epsilon=0.0,
-                          min_acceptance_rate=settings.min_acceptance_rate)
-        gens = generations_table(history, settings.seeds)
-        if len(gens) == before:
-            reason = "acceptance rate fell below min_acceptance_rate"
-            break
-        g = gens.iloc[-1]
-        say(f"generation {int(g['generation'])}: epsilon {g['epsilon']:.4g}, acceptance "
-            f"{g['acceptance_rate']:.3f}, ESS {g['ess']:.0f}, {int(g['evaluations'])} "
-            f"evaluations, {time.perf_counter() - t0:.1f} s")
-        reason = _stop_reason(settings, gens)
+    try:
+        while reason is None:
+            t0 = time.perf_counter()
+            abc = _abc(problem, settings, sampler)
+            if len(gens):
+                abc.load(_db_url(out), 1)
+            else:
+                abc.new(_db_url(out), problem.observed(),
+                        meta_info={"scamsim_fingerprint": fp})
+            before = len(gens)
+            history = abc.run(max_nr_populations=1, minimum_epsilon=0.0,
+                              min_acceptance_rate=settings.min_acceptance_rate)
+            gens = generations_table(history, settings.seeds)
+            if len(gens) == before:
+                reason = "acceptance rate fell below min_acceptance_rate"
+                break
+            g = gens.iloc[-1]
+            say(f"generation {int(g['generation'])}: epsilon {g['epsilon']:.4g}, acceptance "
+                f"{g['acceptance_rate']:.3f}, ESS {g['ess']:.0f}, {int(g['evaluations'])} "
+                f"evaluations, {time.perf_counter() - t0:.1f} s")
+            reason = _stop_reason(settings, gens)
+    finally:
+        if hasattr(sampler, "shutdown"):  # a cluster route's client
+            sampler.shutdown()
     history = pyabc.History(_db_url(out))
     posterior = posterior_table(history, problem.priors)
     atomic_write_text(out / "generations.csv", gens.to_csv(index=False))

@@ -48,10 +48,11 @@ class Factor:
     why: str
 
 
-# Ranges are set around the calibrated defaults (docs/ODD.md §10), wide enough to
-# cover what the calibration cannot pin down, narrow enough that the baseline
-# patterns (a stable industry in the Mekong hubs before 2025) still hold.
-FACTORS: tuple[Factor, ...] = (
+# Ranges of the hand-set model (docs/ODD.md §10), wide enough to cover what the record
+# cannot pin down, narrow enough that the baseline patterns (a stable industry in the
+# Mekong hubs before 2025) still hold. The parameters a shipped calibration estimated
+# span its posterior instead (calibrated_factors).
+HANDSET_FACTORS: tuple[Factor, ...] = (
     Factor(
         "raid_rate", 0.10, 0.45,
         "default 0.25; raid effort per unit of pressure is not observed: from a weak "
@@ -145,6 +146,33 @@ FACTORS: tuple[Factor, ...] = (
         "default 8e9; accumulated weighted foreign losses at which a host reacts halfway",
     ),
 )
+
+POSTERIOR_INTERVAL = (0.05, 0.95)  # the posterior's central 90% interval
+
+
+def calibrated_factors(factors: Sequence[Factor]) -> tuple[Factor, ...]:
+    """``factors`` with every parameter of the posterior sample (``posterior=true``'s:
+    shipped, or ``$SCAMSIM_POSTERIOR``) spanning the sample's central 90% interval: what
+    the record leaves open, around the calibrated defaults. Unchanged without a sample."""
+    from sim.paramsets import posterior_path, read_sample, weighted_quantiles
+
+    path = posterior_path()
+    if not path.is_file():
+        return tuple(factors)
+    sample = read_sample(path)
+    low, high = (weighted_quantiles(sample, q) for q in POSTERIOR_INTERVAL)
+    mid = weighted_quantiles(sample, 0.5)
+    out = []
+    for f in factors:
+        if f.name in low and low[f.name] < high[f.name]:
+            f = Factor(f.name, low[f.name], high[f.name],
+                       f"calibrated (posterior median {mid[f.name]:.3g}): the posterior's "
+                       f"central 90% interval; hand-set range [{f.low:g}, {f.high:g}]")
+        out.append(f)
+    return tuple(out)
+
+
+FACTORS: tuple[Factor, ...] = calibrated_factors(HANDSET_FACTORS)
 
 # Summary keys analysed (sim.run(...).summary), in column order of every result array.
 # Each design point runs the baseline with the same parameters and seed first, as the

@@ -270,3 +270,14 @@ def test_cluster_route_through_a_dask_scheduler(tmp_path):
     assert list(result.generations["generation"]) == [0, 1]
     for p in PRIORS:
         assert post[p.name].between(p.low, p.high).all()
+
+
+def test_the_command_calibrates_the_screened_priors_unless_told():
+    assert cal.prior_names(None) == list(cal.SCREENED_PRIOR_NAMES)
+    assert cal.prior_names(None, quick=True) == list(cal.QUICK_PRIOR_NAMES)
+    assert cal.prior_names("all") is None and len(cal.select_priors(None)) == len(cal.PRIORS)
+    assert cal.prior_names("raid_rate, raid_budget") == ["raid_rate", "raid_budget"]
+    # the defaults are the shipped calibration's: 10^5 model runs at most
+    d = cal.CalibrationSettings()
+    assert (d.population, d.seeds, d.max_evaluations * d.seeds) == (1000, 2, 100_000)
+    assert set(cal.SCREENED_PRIOR_NAMES) <= {p.name for p in cal.PRIORS}

@@ -1,12 +1,16 @@
 """The README's scenario table: every scenario over seeds, paired with the same-seed baseline.
 
     scamsim table [--seeds 20] [--world world] [--scenarios a,b] [--out table.csv]
+                  [--paramset handset] [--posterior]
 
 Each scenario run of a seed is compared with the baseline run of the same seed
 as its control (common random numbers): WDQ, the removed / moved shares and the
 global change are measured against it. The before/after WDQ without a control
 is shown too. Means with Student-t 95% intervals over seeds; runs are in memory,
-only ``--out`` writes (the tidy per-run table, atomically).
+only ``--out`` writes (the tidy per-run table, atomically). ``--paramset handset``
+gives the table of the hand-set parameters; ``--posterior`` draws each seed's
+calibrated parameters from the posterior (the same particle for a seed's baseline
+and scenarios), so the intervals carry parameter uncertainty as well as chance.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from sim.config import options
+from sim.core.errors import ConfigError
 from sim.identity import replicate_seeds
 from sim.results import atomic_write_text
 from sim.runner import run
@@ -63,14 +69,17 @@ def fmt(values: Sequence[float | None], scale: float = 1.0, digits: int = 2) -> 
     return f"{num(m)} [{num(lo)}, {num(hi)}]"
 
 
-def collect(scenarios: Sequence[str], seeds: Sequence[int], world: str) -> pd.DataFrame:
-    """One row per scenario × seed with every column's summary value."""
+def collect(scenarios: Sequence[str], seeds: Sequence[int], world: str,
+            **settings: Any) -> pd.DataFrame:
+    """One row per scenario × seed with every column's summary value (``settings``:
+    e.g. ``paramset="handset"`` or ``posterior=True``, for every run)."""
     rows = []
     for seed in seeds:
-        control = run("baseline", world=world, seed=seed, record_events=False)
+        control = run("baseline", world=world, seed=seed, record_events=False, **settings)
         for name in scenarios:
             res = control if name == "baseline" else run(
-                name, world=world, seed=seed, control=control, record_events=False)
+                name, world=world, seed=seed, control=control, record_events=False,
+                **settings)
             s = res.summary
             rows.append({"scenario": name, "seed": seed, **{k: s.get(k) for k, *_ in COLUMNS}})
     return pd.DataFrame(rows)
@@ -94,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--world", default="world")
     ap.add_argument("--scenarios", default="", help="comma-separated (default: all)")
     ap.add_argument("--out", type=Path, default=None, help="CSV of every run's values")
+    ap.add_argument("--paramset", default="default", help="parameter set (default, handset)")
+    ap.add_argument("--posterior", action="store_true",
+                    help="draw each seed's calibrated parameters from the posterior")
     args = ap.parse_args(argv)
     known = options("scenario")
     chosen = [s for s in args.scenarios.split(",") if s] or known
@@ -104,11 +116,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if "baseline" in chosen:
         chosen = ["baseline"] + [s for s in chosen if s != "baseline"]
-    df = collect(chosen, replicate_seeds(args.seed, args.seeds), args.world)
+    settings = {"paramset": args.paramset, "posterior": args.posterior}
+    try:  # a bad set or a missing sample: one line, before anything runs
+        run("baseline", world=args.world, steps=1, record_events=False, **settings)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    df = collect(chosen, replicate_seeds(args.seed, args.seeds), args.world, **settings)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(args.out, df.to_csv(index=False, lineterminator="\n"))
-    print(f"{args.seeds} seeds on the {args.world} world; control = the same-seed baseline "
-          "run; mean [95% t-interval]")
+    params = ("parameters drawn from the posterior (intervals: parameters and chance)"
+              if args.posterior else f"parameter set {args.paramset} (intervals: chance)")
+    print(f"{args.seeds} seeds on the {args.world} world, {params}; control = the same-seed "
+          "baseline run; mean [95% t-interval]")
     print(markdown(df))
     return 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import os
 from functools import cache
 from pathlib import Path
@@ -73,17 +74,25 @@ def posterior_sample() -> tuple[pd.DataFrame, str]:
     return read_sample(path), hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Quantile ``q`` of weighted values: the inverse of the weighted CDF through the
+    midpoints of the sorted values' weights (non-finite values left out)."""
+    v, w = np.asarray(values, float), np.asarray(weights, float)
+    ok = np.isfinite(v)
+    v, w = v[ok], w[ok]
+    if not len(v) or w.sum() <= 0:
+        return math.nan
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return float(np.interp(q, cdf, v))
+
+
 def weighted_quantiles(sample: pd.DataFrame, q: float) -> dict[str, float]:
-    """Weighted ``q``-quantile of every parameter of a sample (the first value whose
-    cumulative weight reaches ``q``)."""
+    """Weighted ``q``-quantile of every parameter of a sample."""
     w = sample["weight"].to_numpy(float)
-    out = {}
-    for name in (c for c in sample.columns if c != "weight"):
-        x = sample[name].to_numpy(float)
-        order = np.argsort(x, kind="stable")
-        cum = np.cumsum(w[order]) / w.sum()
-        out[name] = float(x[order][min(np.searchsorted(cum, q), len(x) - 1)])
-    return out
+    return {name: weighted_quantile(sample[name].to_numpy(float), w, q)
+            for name in sample.columns if name != "weight"}
 
 
 def weighted_medians(sample: pd.DataFrame) -> dict[str, float]:

@@ -189,17 +189,20 @@ def test_posterior_medians_become_the_defaults_in_a_copy_of_params(tmp_path):
 
     post = pd.DataFrame({"raid_rate": [0.1, 0.123456, 0.5], "pool_share": [1e-4, 2.3456e-4, 5e-4],
                          "weight": [0.2, 0.5, 0.3]})
-    # sorted raid_rate 0.1, 0.123456, 0.5 with weights 0.2, 0.5, 0.3: the median is the second
+    # sorted raid_rate 0.1, 0.123456, 0.5 with weights 0.2, 0.5, 0.3: the weighted CDF at
+    # their midpoints is 0.1, 0.45, 0.85, so the median lies 0.05 / 0.4 of the way from the
+    # second to the third: 0.123456 + 0.125 x 0.376544 = 0.170524; pool_share likewise
+    # 2.3456e-4 + 0.125 x 2.6544e-4 = 2.6774e-4
     medians = rounded_medians(post)
-    assert medians == {"raid_rate": 0.123, "pool_share": 0.000235}
+    assert medians == {"raid_rate": 0.171, "pool_share": 0.000268}
     copy = tmp_path / "params.py"
     shutil.copy(params_module.__file__, copy)
     changed = write_defaults(medians, copy)
-    assert changed["raid_rate"][1] == "0.123"
+    assert changed["raid_rate"][1] == "0.171"
     ns: dict = {}
     exec(compile(copy.read_text(), str(copy), "exec"), ns)
     new = ns["Params"]()
-    assert new.raid_rate == 0.123 and new.pool_share == 0.000235
+    assert new.raid_rate == 0.171 and new.pool_share == 0.000268
     assert new.expansion_rate == params_module.Params().expansion_rate  # others untouched
 
 
@@ -281,3 +284,27 @@ def test_the_command_calibrates_the_screened_priors_unless_told():
     d = cal.CalibrationSettings()
     assert (d.population, d.seeds, d.max_evaluations * d.seeds) == (1000, 2, 100_000)
     assert set(cal.SCREENED_PRIOR_NAMES) <= {p.name for p in cal.PRIORS}
+
+
+def test_weighted_quantile_hand_checked():
+    from sim.paramsets import weighted_quantile
+
+    # equal weights: the CDF at the midpoints 0.125, 0.375, 0.625, 0.875
+    assert weighted_quantile(np.array([4.0, 1.0, 3.0, 2.0]), np.ones(4), 0.5) == 2.5
+    assert weighted_quantile(np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4), 0.25) == 1.5
+    assert weighted_quantile(np.array([1.0, 2.0, np.nan]), np.ones(3), 0.01) == 1.0
+    assert math.isnan(weighted_quantile(np.array([np.nan]), np.ones(1), 0.5))
+
+
+def test_weight_at_the_prior_ends_hand_checked():
+    from sim.analysis.calibration_report import end_weights
+
+    # linear prior [0, 1]: ends are [0, 0.05] and [0.95, 1]; log prior [1, 100]: the
+    # ends are [1, 10^0.1] and [10^1.9, 100]
+    post = pd.DataFrame({"a": [0.01, 0.5, 0.97, 0.99], "b": [1.1, 50.0, 90.0, 2.0],
+                         "weight": [0.1, 0.2, 0.3, 0.4]})
+    ends = end_weights(post, {"a": (0.0, 1.0, False), "b": (1.0, 100.0, True)})
+    assert ends.loc["a", "low_end"] == pytest.approx(0.1)
+    assert ends.loc["a", "high_end"] == pytest.approx(0.7)
+    assert ends.loc["b", "low_end"] == pytest.approx(0.1)  # 1.1 < 10^0.1 = 1.26; 2 is not
+    assert ends.loc["b", "high_end"] == pytest.approx(0.3)  # 90 > 10^1.9 = 79.4

@@ -20,25 +20,13 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.report import Report
+from sim.paramsets import weighted_quantile
 from sim.viz.style import CONDITION_COLOURS, PALETTE, caption, caption_text, save_png, style
 
 PREDICTIVE_LEVEL = 0.9  # central predictive interval shown beside each band
 X_LIMITS = (-4.0, 5.0)  # band coordinates shown in the targets figure
 PAIR_PLOT_MAX = 6  # parameters in the pairwise plot (the most narrowed by the data)
 MIN_SUPPORT = 0.05  # a pair is judged only if each target is reached by this share of runs
-
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """Quantile ``q`` of weighted values (the inverse of the weighted CDF, midpoints)."""
-    v, w = np.asarray(values, float), np.asarray(weights, float)
-    ok = np.isfinite(v)
-    v, w = v[ok], w[ok]
-    if not len(v) or w.sum() <= 0:
-        return math.nan
-    order = np.argsort(v)
-    v, w = v[order], w[order]
-    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
-    return float(np.interp(q, cdf, v))
 
 
 def inside(values: np.ndarray, low: float, high: float, bound: str) -> np.ndarray:
@@ -232,6 +220,27 @@ def narrowing(posterior: pd.DataFrame, bounds: dict[str, tuple[float, float, boo
     return pd.Series(out).sort_values()
 
 
+EDGE = 0.05  # the first and last 5% of a prior's range (on its scale): its ends
+EDGE_FLAG = 0.2  # a posterior with this much weight in one end presses against the bound
+
+
+def end_weights(posterior: pd.DataFrame, bounds: dict[str, tuple[float, float, bool]]
+                ) -> pd.DataFrame:
+    """Posterior weight in the lowest and highest ``EDGE`` of each prior's range (a flat
+    posterior has ``EDGE`` in each): where the record pushes a parameter to a bound."""
+    w = posterior["weight"].to_numpy(float)
+    w = w / w.sum()
+    rows = []
+    for n, (lo, hi, log) in bounds.items():
+        x = posterior[n].to_numpy(float)
+        if log:
+            x, lo, hi = np.log(x), math.log(lo), math.log(hi)
+        span = (hi - lo) * EDGE
+        rows.append({"parameter": n, "low_end": float(w[x <= lo + span].sum()),
+                     "high_end": float(w[x >= hi - span].sum())})
+    return pd.DataFrame(rows).set_index("parameter")
+
+
 def plot_marginals(posterior: pd.DataFrame, bounds: dict[str, tuple[float, float, bool]],
                    path: Path, caption_line: str) -> Path:
     """Weighted histogram of every calibrated parameter over its prior range."""
@@ -361,14 +370,30 @@ def calibration_report(folder: str | os.PathLike) -> tuple[Path, Path]:
         sec.figures.append((plot_pairs(posterior, bounds, top, figs / "pairs.png", line),
                             "Pairwise posterior of the most narrowed parameters"))
     w = posterior["weight"].to_numpy(float)
+    ends = end_weights(posterior, bounds)
     summary = pd.DataFrame([
         {"parameter": n, "prior": f"[{_fmt(bounds[n][0])}, {_fmt(bounds[n][1])}]"
          + (" log" if bounds[n][2] else ""),
          "median": _fmt(weighted_quantile(posterior[n].to_numpy(float), w, 0.5)),
          "90% interval": f"[{_fmt(weighted_quantile(posterior[n].to_numpy(float), w, .05))}, "
                          f"{_fmt(weighted_quantile(posterior[n].to_numpy(float), w, .95))}]",
-         "spread / prior's": f"{narrow.get(n, math.nan):.2f}"} for n in names])
-    sec.tables.append((summary, "Posterior summary (spread / prior's: 1 = not narrowed)"))
+         "spread / prior's": f"{narrow.get(n, math.nan):.2f}",
+         "weight at the ends": f"{ends.loc[n, 'low_end']:.0%} / {ends.loc[n, 'high_end']:.0%}"}
+        for n in names])
+    sec.tables.append((summary, "Posterior summary (spread / prior's: 1 = not narrowed; "
+                                f"weight in the lowest / highest {EDGE:.0%} of the prior's "
+                                f"range, {EDGE:.0%} each if flat)"))
+    pressed = [(n, side) for n in names for side in ("low", "high")
+               if ends.loc[n, f"{side}_end"] >= EDGE_FLAG]
+    if pressed:
+        sec.paragraphs.append(
+            "The record pushes these against a bound of their prior (at least "
+            f"{EDGE_FLAG:.0%} of the weight in the last {EDGE:.0%} of the range): "
+            + ", ".join(f"{n} ({side})" for n, side in pressed) + ". Their medians depend "
+            "on where the prior ends: the targets ask for more than the prior judged "
+            "plausible, or the model lacks a mechanism they need.")
+    else:
+        sec.paragraphs.append("No parameter presses against a bound of its prior.")
     sec = rep.section("Generations")
     sec.figures.append((plot_generations(gens, figs / "generations.png", line),
                         "Epsilon, acceptance rate and effective sample size"))

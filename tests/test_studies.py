@@ -109,3 +109,27 @@ def test_plot_and_report_commands(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "sim", "report", str(tmp_path)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "neither a finished run nor a sweep" in bad.stderr
+
+
+def test_whack_a_mole_with_posterior_draws_reads_its_own_sweep(tmp_path, monkeypatch):
+    # The study that reads each run's events: with --posterior its runs live in the
+    # sweep-<world>-posterior folder, and the report says what its intervals carry.
+    from sim import paramsets
+
+    sample = tmp_path / "posterior.csv"
+    pd.DataFrame({"raid_budget": [30.0, 90.0], "weight": [0.5, 0.5]}).to_csv(sample,
+                                                                             index=False)
+    monkeypatch.setenv(paramsets.POSTERIOR_ENV, str(sample))
+    monkeypatch.setattr(studies, "RESULTS", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    paramsets.posterior_sample.cache_clear()
+    try:
+        studies.run_study(studies.STUDIES["whack_a_mole"], quick=True, jobs=2, posterior=True)
+    finally:
+        paramsets.posterior_sample.cache_clear()
+    out = tmp_path / "whack_a_mole"
+    assert (out / "sweep-teaching-posterior" / "runs.parquet").exists()
+    assert not (out / "sweep-teaching").exists()
+    assert (out / "whack_a_mole.gif").stat().st_size > 0
+    md = (out / "report.md").read_text()
+    assert studies.interval_kind(True) in md and "Most frequent sequence of targets" in md

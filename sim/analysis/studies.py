@@ -58,6 +58,11 @@ class StudyData:
     timeseries: pd.DataFrame
     summary: pd.DataFrame
     world: str
+    sweep: Path  # the sweep's folder (its runs/ hold each run's files)
+
+    def run_file(self, run_dir: str, name: str) -> Path:
+        """A file of one run (``run_dir`` as in runs.parquet), e.g. ``events.parquet``."""
+        return self.sweep / run_dir / name
 
     @property
     def replicates(self) -> int:
@@ -163,7 +168,7 @@ def load(name: str, folder: Path, scenarios: tuple[str, ...], world: str) -> Stu
     ts = pd.read_parquet(folder / "timeseries.parquet")
     ts = ts[ts["run_id"].isin(runs["run_id"])]
     summary = pd.read_csv(folder / "summary.csv")
-    return StudyData(name, folder.parent, runs, ts, summary, world)
+    return StudyData(name, folder.parent, runs, ts, summary, world, folder)
 
 
 def run_study(study: Study, *, quick: bool = False, world: str | None = None,
@@ -318,10 +323,9 @@ def analyse_whack_a_mole(data: StudyData, report: Report, out: Path) -> None:
 
 def _crackdown_sequences(data: StudyData, scenario: str) -> str:
     """Most common order of targeted countries across replicates."""
-    sweep = data.folder / f"sweep-{data.world}"
     seqs = []
     for run_dir in data.runs.loc[data.runs["cfg.scenario"] == scenario, "run_dir"]:
-        ev = pd.read_parquet(sweep / run_dir / "events.parquet")
+        ev = pd.read_parquet(data.run_file(run_dir, "events.parquet"))
         seqs.append(" → ".join(ev.loc[ev["kind"] == "intervention:crackdown", "to"]))
     if not seqs:
         return "none"

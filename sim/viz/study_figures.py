@@ -97,8 +97,7 @@ def whack_a_mole_figures(data: StudyData, report: Report, out: Path) -> None:
                                f"host (seed {int(seed_run['cfg.seed'])})")
     s.figures.append((save_png(fig, out / "maps_over_time.png"),
                       "Workers per country at six dates of one replicate (same bubble scale)"))
-    ev = pd.read_parquet(data.folder / f"sweep-{data.world}" / seed_run["run_dir"]
-                         / "events.parquet")
+    ev = pd.read_parquet(data.run_file(seed_run["run_dir"], "events.parquet"))
     gif = maps.animate_gif(one, out / "whack_a_mole.gif", events=ev, scenario="whack_a_mole")
     s.figures.append((gif, "Animation: workers per country every three months, with that "
                       "month's relocations"))

@@ -2,6 +2,7 @@
 #   make run    create .venv if needed, install, run the baseline scenario with a plot
 #   make test   create .venv if needed, install with test extras, run the test suite
 #   make app    create .venv if needed, install with the app extra, serve the teaching demo
+#   make calibration / make validation   the shipped calibration and its hindcasts (hours)
 PYTHON ?= python3.12
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -9,7 +10,7 @@ STAMP   = $(VENV)/.installed
 BASE    = $(VENV)/.installed-base
 APP     = $(VENV)/.installed-app
 
-.PHONY: run app test test-slow lint bench sensitivity world clean
+.PHONY: run app test test-slow lint bench sensitivity world calibration validation clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.12+ (see README)"; exit 1; }
@@ -53,6 +54,19 @@ bench: $(STAMP)
 
 sensitivity: $(STAMP)
 	$(BIN)/scamsim sensitivity
+
+# make calibration: the shipped calibration (hours on 2 cores; run it again to resume), then
+# ship it: posterior sample, posterior medians as the defaults, report.
+calibration: $(STAMP)
+	$(BIN)/scamsim calibrate
+	$(BIN)/scamsim calibrate --install --set-defaults --report
+
+# make validation: the out-of-time calibration (record to 2024-06) and both hindcasts.
+validation: $(STAMP)
+	$(BIN)/scamsim calibrate --until 2024-06 --population 500 --generations 12
+	$(BIN)/scamsim hindcast --draws 200
+	$(BIN)/scamsim hindcast --until 2024-06 --draws 200 \
+	    --posterior results/calibration_until_2024-06/posterior.csv
 
 world: $(STAMP)
 	@test -n "$(DATA)" || { echo "usage: make world DATA=path/to/raw/data"; exit 2; }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -40,9 +41,11 @@ def test_problem_subset_keeps_factor_order_and_rejects_unknown():
 
 
 def test_evaluate_shape_and_independent_of_jobs():
-    _, x = sa.morris_design(trajectories=2, seed=3)
-    y1 = sa.evaluate(x, replicates=2, n_jobs=1, **FAST)
-    y2 = sa.evaluate(x, replicates=2, n_jobs=2, **FAST)
+    # Three factors keep it to 8 design rows (the joblib path is the same for any number).
+    names = ["raid_rate", "exit_utility", "pool_share"]
+    _, x = sa.morris_design(trajectories=2, seed=3, factors=names)
+    y1 = sa.evaluate(x, replicates=2, n_jobs=1, names=names, **FAST)
+    y2 = sa.evaluate(x, replicates=2, n_jobs=2, names=names, **FAST)
     assert y1.shape == (len(x), len(sa.OUTPUTS))
     np.testing.assert_array_equal(y1, y2)
 
@@ -137,3 +140,12 @@ def test_calibrated_factors_span_the_posteriors_central_interval(tmp_path, monke
     assert by_name["raid_rate"] == hand["raid_rate"]
     monkeypatch.setenv("SCAMSIM_POSTERIOR", str(tmp_path / "none.csv"))
     assert sa.calibrated_factors(sa.HANDSET_FACTORS) == sa.HANDSET_FACTORS
+
+
+def test_calibrated_ranges_are_rounded_outward_to_three_figures():
+    assert sa._round_sig(0.0611445, math.floor) == 0.0611
+    assert sa._round_sig(0.18527, math.ceil) == 0.186
+    assert sa._round_sig(1188442712.19, math.floor) == 1.18e9
+    assert sa._round_sig(194.2, math.ceil) == 195.0
+    assert sa._round_sig(0.7, math.floor) == 0.7 and sa._round_sig(29.000000000000004,
+                                                                    math.ceil) == 29.0

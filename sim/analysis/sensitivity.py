@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,11 +165,22 @@ def calibrated_factors(factors: Sequence[Factor]) -> tuple[Factor, ...]:
     out = []
     for f in factors:
         if f.name in low and low[f.name] < high[f.name]:
-            f = Factor(f.name, low[f.name], high[f.name],
+            f = Factor(f.name, _round_sig(low[f.name], math.floor),
+                       _round_sig(high[f.name], math.ceil),
                        f"calibrated (posterior median {mid[f.name]:.3g}): the posterior's "
                        f"central 90% interval; hand-set range [{f.low:g}, {f.high:g}]")
         out.append(f)
     return tuple(out)
+
+
+def _round_sig(x: float, direction: Callable[[float], float], digits: int = 3) -> float:
+    """``x`` to ``digits`` significant figures, rounded outward by ``direction`` (floor
+    for a lower end, ceil for an upper one): a range that reads well and loses nothing."""
+    if x == 0 or not math.isfinite(x):
+        return x
+    scale = 10.0 ** (math.floor(math.log10(abs(x))) - digits + 1)
+    # round(…, 6) first: 0.7 / 0.001 is 699.999…, which must not floor to 699
+    return float(f"{direction(round(x / scale, 6)) * scale:.{digits}g}")
 
 
 FACTORS: tuple[Factor, ...] = calibrated_factors(HANDSET_FACTORS)

@@ -8,7 +8,8 @@ interval (Student t) against the same-seed control run (common random numbers):
 - a crackdown in one host with no enforcement anywhere else and plenty of labour:
   the rest of the world gains (displacement, WDQ < 0 against the control);
 - a crackdown everywhere with scarce labour: most of what leaves is removed;
-- the default baseline stays within the calibrated magnitudes (MODEL.md §6, 4).
+- the default baseline stays within the recorded magnitudes in the years of the record
+  (MODEL.md §6, 4).
 
 ``pytest -m slow`` repeats the checks with more seeds.
 """
@@ -75,12 +76,17 @@ def check_removal_under_enforcement_everywhere(seeds):
     assert len(removed) >= 0.8 * len(runs) and np.mean(removed) > 0.5, removed
 
 
+RECORD_YEARS = 3  # the record the magnitudes come from covers 2023-2025
+
+
 def check_baseline_magnitudes(seeds):
+    # Only the years of the record: what the baseline does after them is the model's
+    # answer, not a pattern it must reproduce.
     for s in seeds:
         r = sim.run("baseline", seed=s, record_events=False)
-        yearly = np.array(r.summary["victim_losses_esea_by_year_usd"]) / 1e9
+        yearly = np.array(r.summary["victim_losses_esea_by_year_usd"])[:RECORD_YEARS] / 1e9
         assert ((yearly >= 18) & (yearly <= 37)).all(), yearly
-        workers = r.timeseries.groupby("step")["workers"].sum()
+        workers = r.timeseries.groupby("step")["workers"].sum().iloc[: 12 * RECORD_YEARS]
         assert workers.min() >= 100_000 and workers.max() < 1_000_000
 
 

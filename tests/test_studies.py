@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -133,3 +134,32 @@ def test_whack_a_mole_with_posterior_draws_reads_its_own_sweep(tmp_path, monkeyp
     assert (out / "whack_a_mole.gif").stat().st_size > 0
     md = (out / "report.md").read_text()
     assert studies.interval_kind(True) in md and "Most frequent sequence of targets" in md
+
+
+def _study_data(recovery, wdq_low, wdq_high):
+    runs = pd.DataFrame({"cfg.scenario": "x", "cfg.seed": range(len(recovery)),
+                         "recovery_months": recovery})
+    finite = [v for v in recovery if v == v]
+    mean = sum(finite) / len(finite) if finite else float("nan")
+    summary = pd.DataFrame([{"scenario": "x", "wdq_mean": (wdq_low + wdq_high) / 2,
+                             "wdq_ci_low": wdq_low, "wdq_ci_high": wdq_high,
+                             "recovery_months_mean": mean, "recovery_months_ci_low": mean,
+                             "recovery_months_ci_high": mean}])
+    return studies.StudyData("t", Path("."), runs, pd.DataFrame(), summary, "teaching",
+                             Path("."))
+
+
+@pytest.mark.parametrize(("low", "high", "says"), [
+    (-0.5, -0.1, "displacement"), (0.1, 0.3, "diffusion of benefits"),
+    (-0.1, 0.2, "no clear displacement")])
+def test_the_displacement_finding_follows_the_interval(low, high, says):
+    assert says in studies._displacement_verdict(_study_data([3.0], low, high), "x")
+
+
+def test_the_recovery_sentence_counts_replicates_that_never_return():
+    nan = float("nan")
+    assert "does not return" in studies._recovery(_study_data([nan, nan], -1, 1), "x")
+    assert "in 1 of 2 replicates" in studies._recovery(_study_data([12.0, nan], -1, 1), "x")
+    assert "after 12 [12, 12] months" in studies._recovery(_study_data([12.0, 12.0], -1, 1),
+                                                           "x")
+    assert "never falls below" in studies._recovery(_study_data([0.0, 0.0], -1, 1), "x")

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.report import Report, fmt_ci
@@ -200,8 +201,30 @@ def run_study(study: Study, *, quick: bool = False, world: str | None = None,
     return report
 
 
-def _months_after(data: StudyData, scenario: str) -> str:
-    return data.ci(scenario, "recovery_months", digits=0)
+def _recovery(data: StudyData, scenario: str) -> str:
+    """How global activity comes back after the intervention, as the replicates say
+    (a replicate that never returns within the run has no recovery month)."""
+    runs = data.runs[data.runs["cfg.scenario"] == scenario]
+    back = int(np.isfinite(runs["recovery_months"].to_numpy(float)).sum())
+    if back == 0:
+        return "does not return to its pre-crackdown level by the end of the run"
+    if back == len(runs) and (runs["recovery_months"] == 0).all():
+        return "never falls below its pre-crackdown level"
+    months = data.ci(scenario, "recovery_months", digits=0)
+    if back == len(runs):
+        return f"is back at its pre-crackdown level after {months} months"
+    return (f"is back at its pre-crackdown level in {back} of {len(runs)} replicates, "
+            f"after {months} months")
+
+
+def _displacement_verdict(data: StudyData, scenario: str) -> str:
+    """What the WDQ's interval says: displacement, a diffusion of benefits, or neither."""
+    r = data.row(scenario)
+    if r["wdq_ci_high"] < 0:
+        return "part of what left reappears elsewhere (displacement)"
+    if r["wdq_ci_low"] > 0:
+        return "the rest of the world loses activity too (a diffusion of benefits)"
+    return "no clear displacement either way (the interval includes 0)"
 
 
 def _reach(data: StudyData, scenario: str) -> dict[str, float]:
@@ -226,12 +249,12 @@ def analyse_displacement(data: StudyData, report: Report, out: Path) -> None:
     s.paragraphs.append(
         f"After the 2025-02 Myanmar crackdown, Myanmar's workforce changes by "
         f"{data.ci(mk, 'local_change', pct=True, digits=0)} (12–24 months after vs the "
-        f"12 months before) while the rest of the world gains: the Weighted Displacement "
-        f"Quotient is {data.ci(mk, 'wdq')} (negative = displacement; −1 = everything that "
-        f"left reappeared elsewhere) and the total net effect is "
-        f"{data.ci(mk, 'total_net_effect', digits=0)} workers. Global activity changes by "
-        f"{data.ci(mk, 'global_change', pct=True, digits=1)} and is back at its "
-        f"pre-crackdown level after {_months_after(data, mk)} months. At the end the "
+        f"12 months before), and {_displacement_verdict(data, mk)}: the Weighted "
+        f"Displacement Quotient is {data.ci(mk, 'wdq')} (negative = displacement; −1 = "
+        f"everything that left reappeared elsewhere; positive = a diffusion of benefits) "
+        f"and the total net effect is {data.ci(mk, 'total_net_effect', digits=0)} workers. "
+        f"Global activity changes by {data.ci(mk, 'global_change', pct=True, digits=1)} and "
+        f"{_recovery(data, mk)}. At the end the "
         f"industry runs in {data.ci(mk, 'new_jurisdictions_end', digits=1)} countries it did "
         f"not use in 2023, against {data.ci('baseline', 'new_jurisdictions_end', digits=1)} "
         f"without the crackdown (means over {data.replicates} replicates, 95% bootstrap CIs)."
@@ -311,7 +334,7 @@ def analyse_whack_a_mole(data: StudyData, report: Report, out: Path) -> None:
     s = report.section("Finding")
     s.paragraphs.append(
         "Every year from 2025-02 the country hosting the largest workforce cracks down on "
-        f"its own. The industry keeps moving: at the end it runs in "
+        f"its own. At the end the industry runs in "
         f"{data.ci(w, 'new_jurisdictions_end', digits=1)} new host countries "
         f"(baseline {data.ci('baseline', 'new_jurisdictions_end', digits=1)}), with "
         f"{data.ci(w, 'workers_end', digits=0)} workers (baseline "

@@ -413,7 +413,7 @@ STUDIES: dict[str, Study] = {
               "With a crackdown in the hubs, does building capacity where compounds would go "
               "shrink the total or only move it?",
               ("baseline", "mekong_crackdown", "capacity_building"), analyse_capacity),
-        Study("whack_a_mole", "Whack-a-mole: the roots migrate",
+        Study("whack_a_mole", "Whack-a-mole: do the roots migrate?",
               "What happens when each year the largest host cracks down on its own?",
               ("baseline", "whack_a_mole"), analyse_whack_a_mole),
         Study("financial_squeeze", "Financial squeeze versus physical raids",

@@ -86,7 +86,7 @@ def activity_figure(result: RunResult) -> Figure:
         ax1.grid(axis="x", visible=False)
         ax1.margins(x=0)
 
-        # The roots migrate: each starting hub on its own, and everything else together.
+        # Where the roots are: each starting hub on its own, and everything else together.
         per = ts.pivot_table(index="date", columns="iso3", values="workers", aggfunc="sum")
         rest = per.drop(columns=[h for h in hubs if h in per.columns]).sum(axis=1)
         hub_colours = (PALETTE[0], PALETTE[2], PALETTE[4], PALETTE[8])

@@ -93,7 +93,7 @@ def whack_a_mole_figures(data: StudyData, report: Report, out: Path) -> None:
     months = set(pd.to_datetime(one["date"]).dt.strftime("%Y-%m"))
     dates = [d for d in dates if d in months] or sorted(months)[-1:]
     fig = maps.small_multiples(one, dates, scenario="whack_a_mole",
-                               suptitle="The roots migrate: yearly crackdowns on the largest "
+                               suptitle="Do the roots migrate? Yearly crackdowns on the largest "
                                f"host (seed {int(seed_run['cfg.seed'])})")
     s.figures.append((save_png(fig, out / "maps_over_time.png"),
                       "Workers per country at six dates of one replicate (same bubble scale)"))

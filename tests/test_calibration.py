@@ -308,3 +308,18 @@ def test_weight_at_the_prior_ends_hand_checked():
     assert ends.loc["a", "high_end"] == pytest.approx(0.7)
     assert ends.loc["b", "low_end"] == pytest.approx(0.1)  # 1.1 < 10^0.1 = 1.26; 2 is not
     assert ends.loc["b", "high_end"] == pytest.approx(0.3)  # 90 > 10^1.9 = 79.4
+
+
+def test_the_odd_parameter_table_follows_the_written_defaults(tmp_path):
+    import re
+    import shutil
+    from pathlib import Path
+
+    copy = tmp_path / "ODD.md"
+    shutil.copy(Path(__file__).parents[1] / "docs" / "ODD.md", copy)
+    cal.write_odd_defaults({"raid_budget": 163.0, "political_scale_usd": 2.67e9}, copy)
+    rows = dict(re.findall(r"\n\| `(\w+)` \| ([^|]+?) \|", copy.read_text()))
+    assert float(rows["raid_budget"]) == 163.0 and float(rows["political_scale_usd"]) == 2.67e9
+    assert rows["raid_rate"] == "0.25"  # the others untouched
+    with pytest.raises(cal.CalibrationError, match="no parameter row"):
+        cal.write_odd_defaults({"not_a_parameter": 1.0}, copy)

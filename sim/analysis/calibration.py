@@ -1117,7 +1117,28 @@ def set_defaults(out: str | os.PathLike, params_file: str | os.PathLike | None =
         raise CalibrationError(f"{path} is not in a source checkout; --set-defaults edits "
                                "sim/core/params.py of a clone")
     posterior = pd.read_csv(Path(out) / "posterior.csv")
-    return write_defaults(rounded_medians(posterior), path)
+    values = rounded_medians(posterior)
+    changed = write_defaults(values, path)
+    odd = path.parents[2] / "docs" / "ODD.md"
+    if params_file is None and odd.is_file():
+        write_odd_defaults(values, odd)
+    return changed
+
+
+def write_odd_defaults(values: Mapping[str, float], odd_file: str | os.PathLike) -> None:
+    """Write ``values`` into the default column of docs/ODD.md's parameter table (section
+    10), which must show the defaults exactly as the code has them."""
+    import re
+
+    path = Path(odd_file)
+    text = path.read_text(encoding="utf-8")
+    for name, value in values.items():
+        pattern = re.compile(rf"(\n\| `{re.escape(name)}` \| )([^|]+?)( \|)")
+        if pattern.search(text) is None:
+            raise CalibrationError(f"{path} has no parameter row for {name}")
+        literal = repr(float(value))
+        text = pattern.sub(lambda m, lit=literal: m.group(1) + lit + m.group(3), text, 1)
+    atomic_write_text(path, text)
 
 
 def until(month: str, settings: CalibrationSettings, targets: pd.DataFrame,

@@ -56,7 +56,7 @@ HANDSET_FACTORS: tuple[Factor, ...] = (
     Factor(
         "raid_rate", 0.10, 0.45,
         "default 0.25; raid effort per unit of pressure is not observed: from a weak "
-        "effort to almost twice the calibrated one",
+        "effort to almost twice the hand-set one",
     ),
     Factor(
         "risk_tolerance_mean", 0.03, 0.12,
@@ -74,7 +74,8 @@ HANDSET_FACTORS: tuple[Factor, ...] = (
     ),
     Factor(
         "expansion_rate", 0.1, 0.3,
-        "default 0.2 (calibrated to the post-2023 spread); ±50%",
+        "default 0.1 (hand-set); the pace of the post-2023 spread is not pinned down: up to "
+        "three times as fast",
     ),
     Factor(
         "beta_distance", 0.1, 1.0,
@@ -98,7 +99,7 @@ HANDSET_FACTORS: tuple[Factor, ...] = (
     Factor(
         "intel_boost", 0.0, 6.0,
         "default 3; from no use of the task force's shared intelligence to twice the "
-        "calibrated effect on new arrivals (acts only on arrivals in CHN, MMR, THA)",
+        "hand-set effect on new arrivals (acts only on arrivals in CHN, MMR, THA)",
     ),
     # --- structural parameters: recruitment, expansion, exit, raid outcomes, host reaction
     Factor(

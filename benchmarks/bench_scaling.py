@@ -1,14 +1,15 @@
 """Benchmark: how the world model's cost per step and memory grow with the number of compounds.
 
-    python benchmarks/bench_scaling.py [--sizes 1000 10000 100000] [--steps 24] [--repeats 5]
+    python benchmarks/bench_scaling.py [--sizes 1000 10000 30000] [--steps 24] [--repeats 5]
         [--large-repeats 3] [--json results/benchmarks/scaling.json]
 
 Scaling: the baseline scenario on the full world table, with every hub's initial
 workforce (``world.initial_presence``) multiplied by one factor so that the initial
 compounds (workers / ``compound_size_mean`` per hub) reach the target count. The
 parameters that fix the per-compound dynamics scale by the same factor:
-``market_size_workers``, ``response_scale_workers`` and ``syndicates`` (capped at its
-upper bound, 10,000).
+``market_size_workers``, ``response_scale_workers``, ``pool_share`` (the labour
+pools) and ``syndicates`` (capped at its upper bound, 10,000). The largest default
+size, 30,000, keeps every hub below the 10 million workers a country may be given.
 
 Time: set-up (building the model) is timed apart from the steps. The steps are
 ``steps`` calls of ``model.run_for(1)``, each timed; cost per step is their total
@@ -51,7 +52,7 @@ from sim.config import compose, validate
 from sim.runner import build_model
 
 SYNDICATES_MAX = 10_000  # upper bound of the ``syndicates`` parameter
-LARGE = 50_000  # sizes from here on use --large-repeats
+LARGE = 20_000  # sizes from here on use --large-repeats
 
 
 def scaled_config(target: int, seed: int, steps: int) -> tuple[dict[str, Any], float]:
@@ -65,6 +66,9 @@ def scaled_config(target: int, seed: int, steps: int) -> tuple[dict[str, Any], f
     cfg["world"]["initial_presence"] = {c: round(w * factor) for c, w in presence.items()}
     params["market_size_workers"] = params["market_size_workers"] * factor
     params["response_scale_workers"] = params["response_scale_workers"] * factor
+    # v2's labour is finite: the recruitable share of every source scales too, or a scaled
+    # workforce would empty the pools in the first months and measure a collapse.
+    params["pool_share"] = params["pool_share"] * factor
     params["syndicates"] = min(SYNDICATES_MAX, max(1, round(params["syndicates"] * factor)))
     return cfg, factor
 
@@ -233,7 +237,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000],
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 30_000],
                     help="target numbers of initial compounds")
     ap.add_argument("--steps", type=int, default=24, help="timed steps per model")
     ap.add_argument("--repeats", type=int, default=5, help=f"models per size below {LARGE}")

@@ -16,7 +16,7 @@ import math
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -251,13 +251,50 @@ def control_workers(control: Any, model: ScamModel) -> np.ndarray | None:
         kept = control.model
         control = kept.rec["workers"] if kept is not None else control.timeseries
     if isinstance(control, pd.DataFrame):
-        wide = control.pivot_table(index="step", columns="iso3", values="workers", aggfunc="sum")
-        wide = wide.reindex(index=range(shape[0]), columns=model.world.iso3, fill_value=0)
-        control = wide.to_numpy(float)
+        control = wide_workers(control, model.world.iso3, shape[0] - 1)
     arr = np.asarray(control, float)
     if arr.shape != shape:
         raise ValueError(f"control has shape {arr.shape}, the run {shape}")
     return arr
+
+
+CONTROL_METRICS = ("wdq", "total_net_effect", "wdq_buffer", "moved_share", "removed_share",
+                   "global_change_vs_control")
+
+
+def control_metrics(workers: np.ndarray, ctrl: np.ndarray, targets: np.ndarray,
+                    t0: int | None, distance_km: np.ndarray) -> dict[str, float]:
+    """The displacement metrics of a run against its control run (docs/ODD.md 9.3).
+
+    ``workers`` and ``ctrl``: workers per step × jurisdiction of the run and of the
+    same-seed run without the intervention; ``targets``: indices of the intervention's
+    targets; ``t0``: its first step. Keys :data:`CONTROL_METRICS`; NaN where undefined.
+    """
+    nan = math.nan
+    out = dict.fromkeys(CONTROL_METRICS, nan)
+    t_last = workers.shape[0] - 1
+    if t0 is None or not 0 < t0 <= t_last:
+        return out
+    if len(targets):
+        vs = metrics.displacement_vs_control(workers, ctrl, targets, t0, None, WINDOW, LAG)
+        near = (distance_km[targets] <= BUFFER_KM).any(axis=0)
+        near[targets] = False
+        if near.any():
+            out["wdq_buffer"] = metrics.displacement_vs_control(
+                workers, ctrl, targets, t0, near, WINDOW, LAG
+            )["wdq"]
+        out["wdq"], out["total_net_effect"] = vs["wdq"], vs["total_net_effect"]
+        out.update(metrics.moved_removed(vs["delta_r"], vs["delta_d"]))
+    after = metrics.period_mean(workers.sum(axis=1), t0 + LAG, WINDOW)
+    after_c = metrics.period_mean(ctrl.sum(axis=1), t0 + LAG, WINDOW)
+    out["global_change_vs_control"] = metrics.relative_change(after_c, after)
+    return out
+
+
+def wide_workers(frame: pd.DataFrame, iso3: Sequence[str], steps: int) -> np.ndarray:
+    """Workers per step (0..steps) × jurisdiction (in ``iso3`` order) from a long table."""
+    wide = frame.pivot_table(index="step", columns="iso3", values="workers", aggfunc="sum")
+    return wide.reindex(index=range(steps + 1), columns=list(iso3), fill_value=0).to_numpy(float)
 
 
 def workforce_by_source_frame(model: ScamModel | Recording) -> pd.DataFrame:
@@ -355,38 +392,22 @@ def summarize(
     out["displacement_control"] = "none" if ctrl is None else "control run"
     out["wdq_no_control"] = disp["wdq"]
     out["total_net_effect_no_control"] = disp["total_net_effect"]
-    split = {"moved_share": nan, "removed_share": nan}
-    split_nc = dict(split)
-    buffered = nan
+    split_nc = {"moved_share": nan, "removed_share": nan}
     if not math.isnan(disp["wdq"]) or not math.isnan(disp["total_net_effect"]):
         split_nc = metrics.moved_removed(
             disp.get("r_after", nan) - disp.get("r_before", nan),
             disp.get("d_after", nan) - disp.get("d_before", nan),
         )
-    if ctrl is not None and t0 is not None and 0 < t0 <= t_last and len(targets):
-        vs = metrics.displacement_vs_control(workers, ctrl, targets, t0, None, WINDOW, LAG)
-        near = (w.distance_km[targets] <= BUFFER_KM).any(axis=0)
-        near[targets] = False
-        if near.any():
-            buffered = metrics.displacement_vs_control(
-                workers, ctrl, targets, t0, near, WINDOW, LAG
-            )["wdq"]
-        disp = {"wdq": vs["wdq"], "total_net_effect": vs["total_net_effect"]}
-        split = metrics.moved_removed(vs["delta_r"], vs["delta_d"])
-    elif ctrl is None:
-        split = split_nc
-    out["wdq"] = disp["wdq"]
-    out["total_net_effect"] = disp["total_net_effect"]
-    out["wdq_buffer"] = buffered
-    out["moved_share"] = split["moved_share"]
-    out["removed_share"] = split["removed_share"]
+    if ctrl is None:
+        vs = {"wdq": disp["wdq"], "total_net_effect": disp["total_net_effect"],
+              "wdq_buffer": nan, **split_nc, "global_change_vs_control": nan}
+    else:
+        vs = control_metrics(workers, ctrl, targets, t0, w.distance_km)
+    for key in ("wdq", "total_net_effect", "wdq_buffer", "moved_share", "removed_share"):
+        out[key] = vs[key]
     out["moved_share_no_control"] = split_nc["moved_share"]
     out["removed_share_no_control"] = split_nc["removed_share"]
-    out["global_change_vs_control"] = nan
-    if ctrl is not None and t0 is not None and 0 < t0 <= t_last:
-        after = metrics.period_mean(total, t0 + LAG, WINDOW)
-        after_c = metrics.period_mean(ctrl.sum(axis=1), t0 + LAG, WINDOW)
-        out["global_change_vs_control"] = metrics.relative_change(after_c, after)
+    out["global_change_vs_control"] = vs["global_change_vs_control"]
     out["local_change"] = change["local_change"] if len(targets) else nan
     out["global_change"] = change["global_change"]
     out["recovery_months"] = recovery

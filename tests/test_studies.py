@@ -76,7 +76,7 @@ def test_stated_numbers_match_the_tables(quick_displacement):
     row = summary[summary["scenario"] == "mekong_crackdown"].iloc[0]
     finding = " ".join(report.sections[0].paragraphs)
     wdq = fmt_ci(row["wdq_mean"], row["wdq_ci_low"], row["wdq_ci_high"])
-    assert f"Quotient is {wdq}" in finding
+    assert f"baseline is {wdq}" in finding
     table = pd.read_csv(out / "table.csv")
     assert table.loc[table["scenario"] == "mekong_crackdown", "WDQ"].item() == wdq
     runs = pd.read_parquet(out / "sweep-teaching" / "runs.parquet")

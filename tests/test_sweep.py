@@ -244,3 +244,38 @@ def test_ready_slurm_launcher_config_composes():
     assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
     assert launcher.partition == "short" and launcher.cpus_per_task == 1
     assert launcher.array_parallelism == 256
+
+
+def test_aggregate_measures_each_run_against_its_seeds_baseline(tmp_path):
+    # The sweep's baseline run of a seed is the control of that seed's other runs: the
+    # aggregate gives the numbers sim.run(..., control="baseline") gives, and a run with
+    # no baseline of its seed keeps its before/after values.
+    seeds = replicate_seeds(5, 3)
+    for seed in seeds:
+        for scenario in ("baseline", "mekong_crackdown"):
+            res = sim.run(scenario, world="teaching", seed=seed, steps=60)
+            res.write(tmp_path / "runs" / run_dir_name(res.config))
+    lone = sim.run("mekong_crackdown", world="teaching", seed=99, steps=60)
+    lone.write(tmp_path / "runs" / run_dir_name(lone.config))
+    aggregate(tmp_path)
+    runs = pd.read_parquet(tmp_path / "runs.parquet").set_index("cfg.seed")
+    crack = runs[runs["cfg.scenario"] == "mekong_crackdown"]
+    keys = ("wdq", "total_net_effect", "wdq_buffer", "moved_share", "removed_share",
+            "global_change_vs_control")
+    for seed in seeds:
+        paired = sim.run("mekong_crackdown", world="teaching", seed=seed, steps=60,
+                         control="baseline").summary
+        row = crack.loc[seed]
+        assert row["displacement_control"] == "control run"
+        assert row["control_run_id"] == runs[(runs.index == seed)
+                                             & (runs["cfg.scenario"] == "baseline")
+                                             ]["run_id"].item()
+        for k in keys:
+            assert row[k] == pytest.approx(paired[k], nan_ok=True), k
+        assert np.isfinite(row["wdq"])
+    alone = crack.loc[99]
+    assert alone["displacement_control"] == "none"
+    assert alone["wdq"] == pytest.approx(lone.summary["wdq_no_control"], nan_ok=True)
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    row = summary[summary["scenario"] == "mekong_crackdown"].iloc[0]
+    assert row["wdq_mean"] == pytest.approx(crack["wdq"].mean())

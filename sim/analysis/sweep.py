@@ -8,7 +8,13 @@ runs and skips them.
 The aggregate of a sweep directory is four files:
 
 - ``runs.parquet``: one row per run (run id, condition, every setting and
-  parameter, seed, code version, every scalar summary metric);
+  parameter, seed, code version, every scalar summary metric). When the sweep
+  holds the ``baseline`` scenario, every other run's displacement metrics (WDQ,
+  total net effect, moved and removed shares, the buffered WDQ, the global change)
+  are measured against the baseline run of the same seed and condition (common
+  random numbers; ``displacement_control`` = "control run", ``control_run_id``),
+  as ``sim.run(..., control=...)`` does; without one they are the before/after
+  values of the run itself;
 - ``timeseries.parquet``: every run's time series, long, with its run id;
 - ``summary.csv``: per condition (the settings that vary across runs, seed
   aside; the code version too when runs of several versions are kept apart),
@@ -52,7 +58,17 @@ from sim.identity import (
     run_id,
     verify_run,
 )
-from sim.results import CONTRACT_FILES, atomic_write_bytes, atomic_write_text, package_version
+from sim.results import (
+    CONTRACT_FILES,
+    CONTROL_METRICS,
+    atomic_write_bytes,
+    atomic_write_text,
+    control_metrics,
+    package_version,
+    wide_workers,
+)
+
+CONTROL_SCENARIO = "baseline"  # the counterfactual of every other scenario in a sweep
 
 # Summary entries that vary between identical runs (timing) or are not metrics.
 VOLATILE = ("wall_time_s",)
@@ -165,6 +181,57 @@ def runs_table(run_dirs: Iterable[Path], root: Path) -> pd.DataFrame:
     conds = condition_columns(runs)
     runs.insert(1, "condition", _condition_labels(runs, conds))
     return runs.sort_values(["condition", "cfg.seed", "run_id"]).reset_index(drop=True)
+
+
+def _control_key(runs: pd.DataFrame) -> pd.Series:
+    """What a run shares with its control: seed, code version and every swept setting
+    but the scenario (a scenario's own parameters belong to its intervention)."""
+    cols = ["cfg.seed", "cfg.code_version",
+            *(c for c in condition_columns(runs)
+              if not c.startswith("cfg.scenario") and c != "cfg.code_version")]
+    cols = [c for c in dict.fromkeys(cols) if c in runs.columns]
+    return runs[cols].astype(str).agg("|".join, axis=1)
+
+
+def with_controls(runs: pd.DataFrame, dirs: Mapping[str, Path]) -> pd.DataFrame:
+    """``runs`` with each run's displacement metrics against its same-seed baseline run
+    (see the module docstring); ``dirs`` maps ``run_dir`` to the run's folder."""
+    from sim.config import world_config
+    from sim.core.world import World
+
+    if "cfg.scenario" not in runs or not (runs["cfg.scenario"] == CONTROL_SCENARIO).any():
+        return runs
+    runs = runs.copy()
+    key = _control_key(runs)
+    is_control = runs["cfg.scenario"] == CONTROL_SCENARIO
+    controls = dict(zip(key[is_control], runs.index[is_control], strict=True))
+    runs["control_run_id"] = None
+    worlds: dict[str, World] = {}
+    for i in runs.index[~is_control]:
+        c = controls.get(key[i])
+        if c is None:
+            continue
+        run_dir, ctrl_dir = dirs[runs.at[i, "run_dir"]], dirs[runs.at[c, "run_dir"]]
+        with (run_dir / "resolved_config.yaml").open() as fh:
+            world_cfg = yaml.safe_load(fh)["world"]
+        name = json.dumps(world_cfg, sort_keys=True, default=str)
+        world = worlds.get(name) or worlds.setdefault(name, World.from_config(
+            world_config(world_cfg)))
+        steps = int(runs.at[i, "cfg.steps"])
+        frames = [pd.read_parquet(d / "timeseries.parquet", columns=["step", "iso3", "workers"])
+                  for d in (run_dir, ctrl_dir)]
+        workers, ctrl = (wide_workers(f, world.iso3, steps) for f in frames)
+        t0 = runs.at[i, "intervention_step"]
+        t0 = None if pd.isna(t0) else int(t0)
+        index = {c: k for k, c in enumerate(world.iso3)}
+        targets = np.array([index[c] for c in json.loads(runs.at[i, "targets"])], dtype=int)
+        for k, v in control_metrics(workers, ctrl, targets, t0, world.distance_km).items():
+            runs.at[i, k] = v
+        runs.at[i, "displacement_control"] = "control run"
+        runs.at[i, "control_run_id"] = runs.at[c, "run_id"]
+    for k in CONTROL_METRICS:
+        runs[k] = runs[k].astype(float)
+    return runs
 
 
 def _condition_labels(runs: pd.DataFrame, conds: list[str]) -> pd.Series:
@@ -358,6 +425,7 @@ def _build(root: Path, dirs: list[Path], out: Path, fingerprint: str) -> dict[st
     """Write the four aggregate files (and the inputs stamp) into the folder ``out``."""
     runs = runs_table(dirs, root)
     by_rel = {_rel(d, root): d for d in dirs}
+    runs = with_controls(runs, by_rel)
     ordered = [by_rel[r] for r in runs["run_dir"]]
     by_dir = dict(zip(ordered, runs["run_id"], strict=True))
     buf = pa.BufferOutputStream()

@@ -279,3 +279,14 @@ def test_aggregate_measures_each_run_against_its_seeds_baseline(tmp_path):
     summary = pd.read_csv(tmp_path / "summary.csv")
     row = summary[summary["scenario"] == "mekong_crackdown"].iloc[0]
     assert row["wdq_mean"] == pytest.approx(crack["wdq"].mean())
+
+
+def test_an_aggregate_of_another_format_is_rebuilt(api_sweep):
+    from sim.analysis import sweep as sw
+
+    assert aggregate(api_sweep)["rebuilt"] is False  # same runs, same format: kept
+    stamp = sw.aggregate_dir(api_sweep) / sw.INPUTS_STAMP
+    version, _, rest = stamp.read_text().strip().split(" ", 2)
+    stamp.write_text(f"{version} format-1 {rest}\n")  # as an older aggregator wrote it
+    assert aggregate(api_sweep)["rebuilt"] is True
+    assert aggregate(api_sweep)["rebuilt"] is False

@@ -78,6 +78,9 @@ AGGREGATE_FILES = ("runs.parquet", "timeseries.parquet", "summary.csv", "sweep.j
 AGGREGATE_DIR = ".aggregate"
 CURRENT = "current"
 BOOTSTRAP_RESAMPLES = 2000
+# Bumped whenever the aggregate computes something differently (2: runs paired with the
+# sweep's baseline): an aggregate of the same runs built by another format is rebuilt.
+AGGREGATE_FORMAT = 2
 
 
 def find_runs(root: str | os.PathLike) -> list[Path]:
@@ -352,7 +355,12 @@ def _current_record(root: Path, fingerprint: str) -> dict[str, Any] | None:
         record = json.loads((current / "sweep.json").read_text())
     except (OSError, ValueError):
         return None
-    return record if stamp == f"{package_version()} {fingerprint}" else None
+    return record if stamp == _stamp(fingerprint) else None
+
+
+def _stamp(fingerprint: str) -> str:
+    """What an aggregate was built from and how: package version, format, inputs."""
+    return f"{package_version()} format-{AGGREGATE_FORMAT} {fingerprint}"
 
 
 def _symlink_replace(target: str, link: Path) -> None:
@@ -446,5 +454,5 @@ def _build(root: Path, dirs: list[Path], out: Path, fingerprint: str) -> dict[st
                       "method": "percentile"},
     }
     atomic_write_text(out / "sweep.json", json.dumps(record, indent=2) + "\n")
-    atomic_write_text(out / INPUTS_STAMP, f"{package_version()} {fingerprint}\n")
+    atomic_write_text(out / INPUTS_STAMP, _stamp(fingerprint) + "\n")
     return record

@@ -408,7 +408,8 @@ STUDIES: dict[str, Study] = {
         Study("coordination", "Unilateral, ASEAN and global coordination",
               "At equal raid effort in the Mekong hubs, does coordination (partners "
               "anticipating arriving compounds) reduce the global industry and its spread?",
-              ("hubs_unilateral", "hubs_asean_intel", "hubs_global_intel"),
+              # the baseline is the same-seed control of the WDQ and the global change
+              ("baseline", "hubs_unilateral", "hubs_asean_intel", "hubs_global_intel"),
               analyse_coordination),
         Study("capacity_building", "Capacity building in vulnerable destinations",
               "With a crackdown in the hubs, does building capacity where compounds would go "

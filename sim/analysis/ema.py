@@ -10,8 +10,9 @@ Optional extra (``pip install scamsim[ema]``)::
         experiments, outcomes = evaluator.perform_experiments(scenarios=50)
 
 The uncertainties are the factors of :mod:`sim.analysis.sensitivity` (same names and
-ranges); each experiment is run once per replication seed and every outcome is
-the mean over the replications (``nan`` where a metric is undefined in all of
+ranges); each experiment is run once per replication seed, with the baseline run of
+the same seed and parameters as the control of its displacement outcomes, and every
+outcome is the mean over the replications (``nan`` where a metric is undefined in all of
 them). See docs/sensitivity.md, "Scenario discovery with EMA Workbench".
 """
 
@@ -34,7 +35,10 @@ if TYPE_CHECKING:
     from ema_workbench import ReplicatorModel
 
 # Summary keys returned as EMA outcomes.
-OUTCOMES: tuple[str, ...] = ("wdq", "global_change", "new_jurisdictions_end", "workers_end")
+# The displacement outcomes are measured against the same-seed baseline run, as in the
+# sensitivity analysis (common random numbers).
+OUTCOMES: tuple[str, ...] = ("wdq", "global_change_vs_control", "new_jurisdictions_end",
+                             "workers_end")
 INSTALL_HINT = 'EMA Workbench is not installed: pip install "scamsim[ema]"'
 
 
@@ -74,8 +78,10 @@ def run_experiment(
         raise TypeError(f"not model parameters: {unknown}")
     ints = {p["name"] for p in param_info() if p["type"] == "int"}
     overrides = {k: (round(v) if k in ints else float(v)) for k, v in params.items()}
+    control = run("baseline", world=world, seed=int(seed), steps=steps, record_events=False,
+                  **overrides)
     summary = run(scenario, world=world, seed=int(seed), steps=steps, record_events=False,
-                  **overrides).summary
+                  control=control, **overrides).summary
     return {k: math.nan if summary[k] is None else float(summary[k]) for k in OUTCOMES}
 
 

@@ -210,6 +210,15 @@ def with_controls(runs: pd.DataFrame, dirs: Mapping[str, Path]) -> pd.DataFrame:
     controls = dict(zip(key[is_control], runs.index[is_control], strict=True))
     runs["control_run_id"] = None
     worlds: dict[str, World] = {}
+    wide: dict[tuple[Path, str], np.ndarray] = {}  # a baseline serves several scenarios
+
+    def workers_of(run_dir: Path, world_key: str, world: World, steps: int) -> np.ndarray:
+        if (run_dir, world_key) not in wide:
+            frame = pd.read_parquet(run_dir / "timeseries.parquet",
+                                    columns=["step", "iso3", "workers"])
+            wide[run_dir, world_key] = wide_workers(frame, world.iso3, steps)
+        return wide[run_dir, world_key]
+
     for i in runs.index[~is_control]:
         c = controls.get(key[i])
         if c is None:
@@ -217,17 +226,16 @@ def with_controls(runs: pd.DataFrame, dirs: Mapping[str, Path]) -> pd.DataFrame:
         run_dir, ctrl_dir = dirs[runs.at[i, "run_dir"]], dirs[runs.at[c, "run_dir"]]
         with (run_dir / "resolved_config.yaml").open() as fh:
             world_cfg = yaml.safe_load(fh)["world"]
-        name = json.dumps(world_cfg, sort_keys=True, default=str)
-        world = worlds.get(name) or worlds.setdefault(name, World.from_config(
-            world_config(world_cfg)))
+        world_key = json.dumps(world_cfg, sort_keys=True, default=str)
+        if world_key not in worlds:
+            worlds[world_key] = World.from_config(world_config(world_cfg))
+        world = worlds[world_key]
         steps = int(runs.at[i, "cfg.steps"])
-        frames = [pd.read_parquet(d / "timeseries.parquet", columns=["step", "iso3", "workers"])
-                  for d in (run_dir, ctrl_dir)]
-        workers, ctrl = (wide_workers(f, world.iso3, steps) for f in frames)
+        workers = workers_of(run_dir, world_key, world, steps)
+        ctrl = workers_of(ctrl_dir, world_key, world, steps)
         t0 = runs.at[i, "intervention_step"]
         t0 = None if pd.isna(t0) else int(t0)
-        index = {c: k for k, c in enumerate(world.iso3)}
-        targets = np.array([index[c] for c in json.loads(runs.at[i, "targets"])], dtype=int)
+        targets = np.flatnonzero(np.isin(world.iso3, json.loads(runs.at[i, "targets"])))
         for k, v in control_metrics(workers, ctrl, targets, t0, world.distance_km).items():
             runs.at[i, k] = v
         runs.at[i, "displacement_control"] = "control run"

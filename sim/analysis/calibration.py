@@ -106,6 +106,7 @@ import math
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import sys
 import time
@@ -1090,8 +1091,6 @@ def float_literal(value: float) -> str:
 def write_defaults(values: Mapping[str, float], params_file: str | os.PathLike) -> dict[str, Any]:
     """Write ``values`` as the defaults of their fields in ``sim/core/params.py`` (a source
     checkout); returns ``{name: (old, new)}``. Each field's first literal is replaced."""
-    import re
-
     path = Path(params_file)
     text = path.read_text()
     changed: dict[str, Any] = {}
@@ -1128,8 +1127,6 @@ def set_defaults(out: str | os.PathLike, params_file: str | os.PathLike | None =
 def write_odd_defaults(values: Mapping[str, float], odd_file: str | os.PathLike) -> None:
     """Write ``values`` into the default column of docs/ODD.md's parameter table (section
     10), which must show the defaults exactly as the code has them."""
-    import re
-
     path = Path(odd_file)
     text = path.read_text(encoding="utf-8")
     for name, value in values.items():

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.config import options
+from sim.config import compose, options, validate
 from sim.core.errors import ConfigError
 from sim.identity import replicate_seeds
 from sim.results import atomic_write_text
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen = ["baseline"] + [s for s in chosen if s != "baseline"]
     settings = {"paramset": args.paramset, "posterior": args.posterior}
     try:  # a bad set or a missing sample: one line, before anything runs
-        run("baseline", world=args.world, steps=1, record_events=False, **settings)
+        validate(compose("baseline", args.world, dict(settings)))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

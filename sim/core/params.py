@@ -22,7 +22,7 @@ class Params:
 
     # --- economy of a compound -------------------------------------------------------------
     productivity_usd: float = _p(
-        12_000.0, 100.0, 1e6, "victim losses (revenue) per worker-month at the reference size"
+        19_000.0, 100.0, 1e6, "victim losses (revenue) per worker-month at the reference size"
     )
     market_size_workers: float = _p(
         270_000.0, 1e3, 1e8, "industry workforce at which productivity_usd applies"
@@ -80,7 +80,7 @@ class Params:
         30.0, 1.0, 1000.0, "largest multiple of recruit_cost_usd a depleted pool can cost"
     )
     recruit_distance_km: float = _p(
-        2_500.0, 10.0, 1e5, "distance scale of brokers' reach from a source to a host"
+        1_610.0, 10.0, 1e5, "distance scale of brokers' reach from a source to a host"
     )
     friction_recruit_weight: float = _p(
         1.5, 0.0, 20.0, "how much travel friction (visa required = 1) cuts brokers' reach"
@@ -111,19 +111,19 @@ class Params:
         0.25, 0.0, 1.0, "raid probability per seen compound-month at pressure 1, if uncongested"
     )
     raid_budget: float = _p(
-        60.0, 0.0, 1e5, "raids a month an agency can mount at pressure 1 per unit of capacity"
+        759.0, 0.0, 1e5, "raids a month an agency can mount at pressure 1 per unit of capacity"
     )
     raid_budget_floor: float = _p(
         0.1, 0.0, 1.0, "capacity added to every agency's raid budget (police, militias)"
     )
     protection_effect: float = _p(
-        0.85, 0.0, 1.0, "raid failure probability at protection 1 (tip-offs, bribed officials)"
+        0.744, 0.0, 1.0, "raid failure probability at protection 1 (tip-offs, bribed officials)"
     )
     raid_shrink: float = _p(
-        0.4, 0.0, 1.0, "share of a compound's workers a successful raid frees (mean)"
+        0.637, 0.0, 1.0, "share of a compound's workers a successful raid frees (mean)"
     )
     raid_close_rate: float = _p(
-        1.0, 0.0, 10.0,
+        0.517, 0.0, 10.0,
         "closure probability of a raided compound per (share freed × (1 + pressure))",
     )
     seize_share: float = _p(0.03, 0.0, 1.0, "share of the owner's capital seized per raid")
@@ -136,7 +136,7 @@ class Params:
         "pressure a host adds when victim states press it fully (times willingness)",
     )
     political_scale_usd: float = _p(
-        8e9, 1.0, 1e13,
+        2.78e9, 1.0, 1e13,
         "weighted foreign losses (decayed sum, US$) at which the reaction is half",
     )
     political_steepness: float = _p(
@@ -152,7 +152,7 @@ class Params:
     prior_risk: float = _p(0.01, 0.0, 1.0, "prior raid risk a syndicate assumes anywhere")
     prior_strength: float = _p(10.0, 0.1, 1e4, "pseudo-observations behind the prior risk")
     risk_tolerance_mean: float = _p(
-        0.06, 0.0, 1.0, "mean monthly raid risk a syndicate tolerates before moving out"
+        0.192, 0.0, 1.0, "mean monthly raid risk a syndicate tolerates before moving out"
     )
     risk_tolerance_spread: float = _p(
         0.5, 0.0, 1.0, "tolerances are uniform on mean*(1±spread)"

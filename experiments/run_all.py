@@ -1,6 +1,6 @@
 """Every canonical study and the sensitivity analysis, gathered in results/report.html.
 
-    python experiments/run_all.py [--quick] [--jobs N] [--skip-sensitivity]
+    python experiments/run_all.py [--quick] [--posterior] [--jobs N] [--skip-sensitivity]
 """
 
 from sim.analysis.studies import run_all

@@ -590,6 +590,43 @@ def test_show_month_sends_only_what_changed(monkeypatch: pytest.MonkeyPatch) -> 
     rc.close()
 
 
+def test_throttled_month_sends_the_map_and_leaves_the_plots(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playing faster than the plots' redraw interval, a month shown with plots=False sends
+    the new map and status only; the next full show sends the plots of that month."""
+    import ipywidgets
+
+    from sim.app import views
+
+    state, rc = _page_state(monkeypatch)
+    live = state.views.live
+    sent: list[tuple[object, str]] = []
+    send_state = ipywidgets.Widget.send_state
+
+    def counting(self, key=None):
+        sent.append((self, str(key)))
+        return send_state(self, key)
+
+    monkeypatch.setattr(ipywidgets.Widget, "send_state", counting)
+
+    def images_sent() -> set[str]:
+        return {name for name in ("map", "plots") for w, key in sent
+                if w is live[name] and "value" in key}
+
+    plots_before = live["plots"].value
+    state.model.value.step()
+    views.show_month(state, plots=False)
+    assert images_sent() == {"map"}
+    assert live["status"].attributes["data-step"] == "1"
+    assert live["plots"].value == plots_before
+    sent.clear()
+    views.show_month(state)
+    assert images_sent() == {"plots"}
+    # At the default speed every month's plots are drawn: the throttle acts only faster.
+    assert 1.0 / views.SPEEDS[views.DEFAULT_SPEED][0] >= views.PLOTS_EVERY_S
+    rc.close()
+
+
 def test_relocations_match_a_groupby() -> None:
     """The month's moves, summed without pandas' groupby, are the groupby's, in its order."""
     import pandas as pd

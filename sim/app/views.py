@@ -56,9 +56,14 @@ SPEEDS: tuple[tuple[float, str], ...] = (
     (4.0, "4 months a second"), (8.0, "8 months a second"), (0.0, "as fast as possible"),
 )
 DEFAULT_SPEED = 2  # 2 months a second: a year in six seconds, time to point at the map
-MIN_GAP_S = 0.04  # the least pause between two shown months
+MIN_GAP_S = 0.04  # the least pause after a month shown by a render pass
+DIRECT_GAP_S = 0.01  # the least pause after a month shown by setting widgets (show_month)
 FASTEST_FPS = 4.0  # frames a second shown at "as fast as possible"
 FULL_PASS_S = 1.0  # while playing, a full render pass at least this often (download names)
+# While playing faster than this, the plots are redrawn at most this often (the map and the
+# status line still show every month): the plots are half of a month's drawing on the
+# server and in the browser, and several tabs playing at once share two cores.
+PLOTS_EVERY_S = 0.4  # 2.5 redraws a second; the default 2 months a second draws every month
 KEEP_MAX = 6  # kept runs on the plots and in the table
 STOP_EVERY = 6  # "Play until" offers every 6th month
 HUBS_LABEL = {"MMR": "Myanmar", "KHM": "Cambodia", "LAO": "Laos", "PHL": "Philippines"}
@@ -216,18 +221,21 @@ def needs_pass(model: DemoModel) -> bool:
             or any(c.first == model.steps for c in model.page_crackdowns))
 
 
-def show_month(state: State) -> None:
+def show_month(state: State, plots: bool = True) -> None:
     """Show the current month without a render pass: figures, status and the runs table.
 
     Sets the widgets the components registered in ``state.views.live`` (an image
     whose bytes did not change is not sent again: traitlets only sends changes).
-    The components put the same content there at their next render.
+    The components put the same content there at their next render. ``plots=False``
+    leaves the plots as they are (the play loop's throttle, :data:`PLOTS_EVERY_S`).
     """
     views, model = state.views, state.model.value
     live = views.live
-    updates = [
-        ("map", {"value": views.map_for(model).render(model)}),
-        ("plots", {"value": views.plots_for(model).render(model, state.kept.value)}),
+    updates = [("map", {"value": views.map_for(model).render(model)})]
+    if plots:
+        updates.append(
+            ("plots", {"value": views.plots_for(model).render(model, state.kept.value)}))
+    updates += [
         ("status", dict(zip(("children", "attributes"), status_content(state), strict=True))),
         ("runs", {"unsafe_innerHTML": runs_html(state)}),
     ]
@@ -248,12 +256,14 @@ def play_loop(state: State, cancel: threading.Event) -> None:
     """Step the model while playing; pause at ``until``, at the horizon or when cancelled.
 
     At a fixed speed every month is shown, the wait after a step shortened by the
-    time drawing took; "as fast as possible" shows only a few frames a second.
+    time drawing took (faster than one month every :data:`PLOTS_EVERY_S` the plots are
+    redrawn only that often); "as fast as possible" shows only a few frames a second.
     """
     if not state.playing.value or cancel.is_set():
         return  # a thread for "paused": it must not touch the state (a play may be starting)
     model = state.model.value
-    shown = passed = time.monotonic()
+    shown = passed = plotted = time.monotonic()
+    stale = False  # the plots skipped the last month shown
     while not cancel.is_set() and state.playing.value and model is state.model.value:
         until = min(state.until.value, model.horizon)
         if model.steps >= until:
@@ -266,15 +276,23 @@ def play_loop(state: State, cancel: threading.Event) -> None:
                 # Solara draws on another thread: wait for the frame, so that stepping never
                 # runs ahead of what the page shows (then the speed is what drawing allows).
                 state.views.wait_drawn(state.refresh(), timeout=2.0)
-                passed = t0
+                passed = plotted = t0
+                stale = False
             else:
-                show_month(state)
-            # Never change the state again at once: reacton re-renders while state changes
-            # and gives up ("too many renders") if another thread changes it every pass.
-            cancel.wait(max(MIN_GAP_S, 1.0 / rate - (time.monotonic() - t0)))
+                redraw = t0 - plotted >= PLOTS_EVERY_S
+                show_month(state, plots=redraw)
+                plotted = t0 if redraw else plotted
+                stale = not redraw
+            # Never change the state again at once after a render pass: reacton re-renders
+            # while state changes and gives up ("too many renders") if another thread changes
+            # it every pass. Setting widgets directly changes no state: a short breath will do.
+            gap = MIN_GAP_S if passed == t0 else DIRECT_GAP_S
+            cancel.wait(max(gap, 1.0 / rate - (time.monotonic() - t0)))
         elif model.steps >= until or t0 - shown >= 1.0 / FASTEST_FPS:
             state.refresh()
             shown = time.monotonic()
+    if stale and model is state.model.value:
+        show_month(state)  # paused between two plot redraws: the plots catch up with the map
     if cancel.is_set() or model is not state.model.value:
         return  # paused, reset or superseded: whoever did that owns the state now
     state.refresh()

@@ -544,18 +544,11 @@ def _page_state(monkeypatch: pytest.MonkeyPatch):
     return made[-1], rc
 
 
-def test_show_month_sends_only_what_changed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playing fast, a month is shown by setting its widgets: a changed image is sent, an
-    unchanged one is not, and the next render puts the state's month back even where the
-    components' arguments look unchanged."""
+def _count_images_sent(monkeypatch: pytest.MonkeyPatch, live: dict):
+    """Record every widget state sent; returns the record and a function naming the
+    images ("map", "plots") whose value was sent since the record was last cleared."""
     import ipywidgets
 
-    from sim.app import views
-    from sim.app.adapter import DemoModel
-
-    state, rc = _page_state(monkeypatch)
-    live = state.views.live
-    assert {"map", "plots", "status", "runs"} <= set(live)
     sent: list[tuple[object, str]] = []
     send_state = ipywidgets.Widget.send_state
 
@@ -568,6 +561,22 @@ def test_show_month_sends_only_what_changed(monkeypatch: pytest.MonkeyPatch) -> 
     def images_sent() -> set[str]:
         return {name for name in ("map", "plots") for w, key in sent
                 if w is live[name] and "value" in key}
+
+    return sent, images_sent
+
+
+def test_show_month_sends_only_what_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playing fast, a month is shown by setting its widgets: a changed image is sent, an
+    unchanged one is not, and the next render puts the state's month back even where the
+    components' arguments look unchanged."""
+
+    from sim.app import views
+    from sim.app.adapter import DemoModel
+
+    state, rc = _page_state(monkeypatch)
+    live = state.views.live
+    assert {"map", "plots", "status", "runs"} <= set(live)
+    sent, images_sent = _count_images_sent(monkeypatch, live)
 
     model = state.model.value
     start_map = live["map"].value
@@ -594,24 +603,12 @@ def test_throttled_month_sends_the_map_and_leaves_the_plots(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Playing faster than the plots' redraw interval, a month shown with plots=False sends
     the new map and status only; the next full show sends the plots of that month."""
-    import ipywidgets
 
     from sim.app import views
 
     state, rc = _page_state(monkeypatch)
     live = state.views.live
-    sent: list[tuple[object, str]] = []
-    send_state = ipywidgets.Widget.send_state
-
-    def counting(self, key=None):
-        sent.append((self, str(key)))
-        return send_state(self, key)
-
-    monkeypatch.setattr(ipywidgets.Widget, "send_state", counting)
-
-    def images_sent() -> set[str]:
-        return {name for name in ("map", "plots") for w, key in sent
-                if w is live[name] and "value" in key}
+    sent, images_sent = _count_images_sent(monkeypatch, live)
 
     plots_before = live["plots"].value
     state.model.value.step()

@@ -31,6 +31,7 @@ class Store:
         self._spec = columns
         self.alive = np.zeros(capacity, dtype=bool)
         self._live: np.ndarray | None = None  # cached used slots (dropped on add/remove)
+        self.version = 0  # changes whenever a slot is added or freed or an agent moves
         for name, (dtype, tail) in columns.items():
             setattr(self, name, np.zeros((capacity, *tail), dtype=dtype))
 
@@ -39,12 +40,16 @@ class Store:
         new = max(2 * cap, cap + need)
         self.alive = np.concatenate([self.alive, np.zeros(new - cap, bool)])
         self._live = None
+        self.version += 1
         for name, (dtype, tail) in self._spec.items():
             old = getattr(self, name)
             setattr(self, name, np.concatenate([old, np.zeros((new - cap, *tail), dtype)]))
 
-    def add(self, k: int) -> np.ndarray:
-        """Allocate ``k`` slots (lowest free first, so allocation is deterministic)."""
+    def add(self, k: int, clear: bool = True) -> np.ndarray:
+        """Allocate ``k`` slots (lowest free first, so allocation is deterministic).
+
+        ``clear``: zero their columns (False when the caller writes every column).
+        """
         free = np.flatnonzero(~self.alive)
         if len(free) < k:
             self._grow(k - len(free))
@@ -52,14 +57,21 @@ class Store:
         slots = free[:k]
         self.alive[slots] = True
         self._live = None
-        for name in self._spec:
-            getattr(self, name)[slots] = 0
+        self.version += 1
+        if clear:
+            for name in self._spec:
+                getattr(self, name)[slots] = 0
         return slots
 
     def remove(self, slots: np.ndarray | int) -> None:
         """Free slots."""
         self.alive[slots] = False
         self._live = None
+        self.version += 1
+
+    def moved(self) -> None:
+        """Note that an agent changed place (what is cached per place is stale)."""
+        self.version += 1
 
     def live(self) -> np.ndarray:
         """Used slots in increasing order (read-only; cached until a slot is added or freed)."""
@@ -144,6 +156,7 @@ class Compound(CellAgent):
         """Move the organisation to another jurisdiction's cell."""
         self.cell = cell
         self._store.jurisdiction[self.slot] = cell.coordinate
+        self._store.moved()
         self._store.arrived[self.slot] = self.model.steps
         self._store.origin[self.slot] = RELOCATION
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from itertools import repeat
 
 import mesa
 import numpy as np
@@ -50,6 +51,7 @@ EVIDENCE_RESCALE = 1e-100
 MOVE_UNHAPPY, MOVE_WHERE, MOVE_CARRY = 0, 1, 2  # move stream (C)
 EXPAND_PICK, EXPAND_WHERE, SPLIT, REESTABLISH_WHERE = 3, 4, 5, 6  # move stream (S)
 SITE_SIZE, ATTRITION = 0, 2  # recruit stream (C); SITE_SIZE uses draws 0 and 1
+RAID_KINDS = ("raid_failed", "raid")  # event kind of a raid, by whether it succeeded
 
 
 class ScamScenario(Scenario):
@@ -83,6 +85,7 @@ class ScamModel(mesa.Model):
         self.horizon = int(self.scenario.steps)
         self.record_events = self.scenario.record_events
         n = world.n
+        self.iso3 = world.iso3.tolist()  # codes as Python strings (the event log's hosts)
         self.grid = Network(
             world.graph(), capacity=None, random=self.random, layout=world.positions()
         )
@@ -108,6 +111,7 @@ class ScamModel(mesa.Model):
         self._policy_now()
         self.pressure = self._resting_pressure()
         self.compounds = compound_store(1024)
+        self._counts, self._counted = np.zeros(0, dtype=np.int64), -1  # see compounds_by_…
         self.syndicates = syndicate_store(max(64, 2 * self.p.syndicates), n)
         self.compound_agents: dict[int, Compound] = {}
         self.syndicate_agents: dict[int, Syndicate] = {}
@@ -259,7 +263,7 @@ class ScamModel(mesa.Model):
         Mesa agents are created in the order of ``owners``.
         """
         cs = self.compounds
-        slots = cs.add(len(owners))
+        slots = cs.add(len(owners), clear=False)  # every column is written below
         cs.jurisdiction[slots] = j
         cs.owner[slots] = owners
         cs.workers[slots] = workers
@@ -309,9 +313,14 @@ class ScamModel(mesa.Model):
         return held.astype(np.int64)
 
     def compounds_by_jurisdiction(self) -> np.ndarray:
-        """Current number of compounds per jurisdiction."""
-        c = self.compounds.live()
-        return np.bincount(self.compounds.jurisdiction[c], minlength=self.world.n)
+        """Current number of compounds per jurisdiction (read-only; recounted only after
+        a compound opened, closed or moved)."""
+        cs = self.compounds
+        if self._counted != cs.version:
+            counts = np.bincount(cs.jurisdiction[cs.live()], minlength=self.world.n)
+            counts.setflags(write=False)
+            self._counts, self._counted = counts, cs.version
+        return self._counts
 
     def perceived_risk(self, synd: np.ndarray, j: np.ndarray | None = None) -> np.ndarray:
         """Beta-posterior mean of the monthly raid risk.
@@ -524,7 +533,7 @@ class ScamModel(mesa.Model):
             row[s] = np.arange(len(s))
             row_of_owner = row[owner]
         # Only the jurisdictions hosting a compound have any (the others' evidence is 0).
-        all_exposure = np.bincount(j, minlength=n)
+        all_exposure = self.compounds_by_jurisdiction()  # compounds per host (none closed yet)
         cols = all_exposure.nonzero()[0]
         col_of = np.zeros(n, dtype=np.int64)
         col_of[cols] = np.arange(len(cols))
@@ -537,14 +546,11 @@ class ScamModel(mesa.Model):
         self._all_exposure = all_exposure[cols]
         if self.record_events:
             raided = out.raided.nonzero()[0]
-            hosts = self.world.iso3[j_raided]
-            self.events.extend(
-                (t, "raid" if ok else "raid_failed", o, h, h, r)
-                for ok, o, h, r in zip(
-                    out.succeeded[raided].tolist(), owner[raided].tolist(), hosts,
-                    out.rescued[raided].tolist(), strict=True,
-                )
-            )
+            iso = self.iso3
+            hosts = [iso[h] for h in j_raided.tolist()]
+            kinds = [RAID_KINDS[ok] for ok in out.succeeded[raided].tolist()]
+            self.events.extend(zip(repeat(t), kinds, owner[raided].tolist(), hosts, hosts,
+                                   out.rescued[raided].tolist(), strict=False))
         st.lost[:] = 0
         self._close_many(c[out.closed], "closure")
         self._close_many(c[~out.closed & (w < p.min_workforce)], "closure")
@@ -564,11 +570,10 @@ class ScamModel(mesa.Model):
         cs.workers[slots] = 0
         np.add.at(st.lost, owner, 1)
         if self.record_events:
-            t, iso = self.steps, self.world.iso3
-            self.events.extend(
-                (t, reason, o, str(iso[h]), "", n)
-                for o, h, n in zip(owner.tolist(), j.tolist(), w.tolist(), strict=True)
-            )
+            t, iso = self.steps, self.iso3
+            self.events.extend(zip(repeat(t), repeat(reason), owner.tolist(),
+                                   [iso[h] for h in j.tolist()], repeat(""), w.tolist(),
+                                   strict=False))
         agents = self.compound_agents
         for slot in slots.tolist():
             agents[slot].close()
@@ -580,7 +585,7 @@ class ScamModel(mesa.Model):
         self.labour.remove_one(j, w, "released")
         cs.workers[slot] = 0
         st.lost[owner] += 1
-        self.log_event(reason, owner, str(self.world.iso3[j]), "", w)
+        self.log_event(reason, owner, self.iso3[j], "", w)
         self.compound_agents[slot].close()
 
     def learn(self) -> None:
@@ -683,7 +688,7 @@ class ScamModel(mesa.Model):
         # What each mover would carry (drawn for all of them: one draw per compound).
         carry = binomial_inverse(move.uniform(t, MOVE_CARRY, ids), cs.workers[movers],
                                  p.relocation_carry)
-        iso = self.world.iso3
+        iso = self.iso3
         for slot, d, carried in zip(movers.tolist(), dest.tolist(), carry.tolist(), strict=True):
             src = int(cs.jurisdiction[slot])
             owner_s = int(cs.owner[slot])
@@ -702,7 +707,7 @@ class ScamModel(mesa.Model):
             self.labour.move(src, d, carried)
             cs.workers[slot] = carried
             self.compound_agents[slot].relocate(self.cells[d])
-            self.log_event("relocation", owner_s, str(iso[src]), str(iso[d]), carried)
+            self.log_event("relocation", owner_s, iso[src], iso[d], carried)
             if carried < p.min_workforce:
                 self._close(slot, "closure")
 
@@ -834,14 +839,12 @@ class ScamModel(mesa.Model):
         self.worker_flows["recruited"] += int(workers.sum())
         self._open_compounds(dest, synd, workers, origin_kind, self._targets(len(synd)))
         if self.record_events:
-            iso = self.world.iso3
+            iso = self.iso3
             t = self.steps
-            self.events.extend(
-                (t, kind, s, str(iso[h]), str(iso[d]), w)
-                for s, h, d, w in zip(
-                    synd.tolist(), homes.tolist(), dest.tolist(), workers.tolist(), strict=True
-                )
-            )
+            self.events.extend(zip(repeat(t), repeat(kind), synd.tolist(),
+                                   [iso[h] for h in homes.tolist()],
+                                   [iso[d] for d in dest.tolist()], workers.tolist(),
+                                   strict=False))
         self.labour.take(np.bincount(dest, weights=workers, minlength=n))
 
     def regenerate(self) -> None:

@@ -11,6 +11,8 @@ recording a new quantity is one entry here plus the attribute on the model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,10 +34,14 @@ class Series:
 
     def read(self, model: ScamModel) -> np.ndarray:
         """This month's values from the model (``source`` may be a dotted path)."""
-        value: object = model
-        for part in self.source.split("."):
-            value = getattr(value, part)
-        return value() if callable(value) else value  # type: ignore[return-value]
+        value = _getter(self.source)(model)
+        return value() if callable(value) else value  # type: ignore[no-any-return]
+
+
+@cache
+def _getter(source: str) -> attrgetter:
+    """The attribute getter of a dotted path (built once: it is read every month)."""
+    return attrgetter(source)
 
 
 SERIES: tuple[Series, ...] = (

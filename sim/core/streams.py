@@ -51,15 +51,21 @@ class Stream:
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return np.zeros(0)
+        return self._uniform(step, draw, ids, int(ids.min()), int(ids.max()))
+
+    def _uniform(self, step: int, draw: int, ids: np.ndarray, first: int, last: int) -> np.ndarray:
+        """:meth:`uniform` for ids within ``first .. last`` (any bounds around them)."""
         if not 0 <= draw < MAX_DRAWS:
             raise ValueError(f"draw must be in [0, {MAX_DRAWS}), got {draw}")
-        target = int(step) * STEP_STRIDE + int(draw) * DRAW_STRIDE
+        # Only the doubles from ``first`` to ``last`` are generated: the jump skips the
+        # ones before (one double per position, so the values are the same).
+        target = int(step) * STEP_STRIDE + int(draw) * DRAW_STRIDE + first
         if target < self._at:  # behind: back to the origin (draws mostly come in order)
             self._bitgen.state = self._origin
             self._at = 0
         self._bitgen.advance(target - self._at)
-        count = int(ids.max()) + 1
-        u = self._gen.random(count)[ids]
+        count = last - first + 1
+        u = self._gen.random(count)[ids - first if first else ids]
         self._at = target + count
         if self.log is not None:
             self.log.append((int(step), int(draw), ids.copy(), u.copy()))
@@ -73,7 +79,17 @@ class Stream:
 
     def draws(self, step: int, ids: np.ndarray) -> Draws:
         """``draws(k, rows)``: the uniforms of draw ``k`` for ``ids[rows]`` this month."""
-        return lambda draw, rows: self.uniform(step, draw, ids[rows])
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return lambda draw, rows: np.zeros(0)
+        first, last = int(ids.min()), int(ids.max())  # bounds of every subset's ids
+
+        def draw_rows(draw: int, rows: np.ndarray) -> np.ndarray:
+            if len(rows) == 0:
+                return np.zeros(0)
+            return self._uniform(step, draw, ids[rows], first, last)
+
+        return draw_rows
 
 
 def generator_draws(rng: np.random.Generator) -> Draws:
@@ -99,7 +115,7 @@ def binomial_inverse(u: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
     if p >= 1.0:
         return n.copy()
     lo, hi = _window(n, p)
-    cdf = _window_cdf(n, p, lo, int((hi - lo).max()) + 1)
+    cdf = _window_cdf_products(n, p, lo, int((hi - lo).max()) + 1)
     j = (cdf < u[:, None]).sum(axis=1)
     return np.minimum(lo + j, n)
 
@@ -128,6 +144,28 @@ def _window_cdf(n: np.ndarray, p: float, lo: np.ndarray, width: int) -> np.ndarr
     return cdf
 
 
+def _window_cdf_products(n: np.ndarray, p: float, lo: np.ndarray, width: int) -> np.ndarray:
+    """As :func:`_window_cdf`, with ``f(k) / f(lo)`` as running products of the ratios.
+
+    No logarithm or exponential per count (the window's cost is then a few
+    multiplications); the window starts ``TAIL_SD`` standard deviations below the mean,
+    so the products stay far below overflow, and where they would not (extreme ``p``)
+    the log form is used.
+    """
+    k = lo[:, None] + np.arange(width - 1)[None, :]
+    ratio = np.maximum(n[:, None] - k, 0) / (k + 1.0)  # 0 past n: no mass there
+    ratio *= p / (1.0 - p)
+    f = np.empty((len(n), width))
+    f[:, 0] = 1.0
+    np.cumprod(ratio, axis=1, out=f[:, 1:])
+    cdf = np.cumsum(f, axis=1, out=f)
+    total = cdf[:, -1:]
+    if not np.isfinite(total).all():
+        return _window_cdf(n, p, lo, width)
+    cdf /= total
+    return cdf
+
+
 class BinomialTable:
     """``Binomial(n, p)`` by inversion for one ``p`` and many elements: the CDF of every
     ``n`` up to the largest seen, computed once (rows grow on demand), searched at once.
@@ -135,16 +173,20 @@ class BinomialTable:
     Rows are laid end to end with row ``n`` offset by ``2n`` (a CDF lies in (0, 1], so
     rows never overlap), and one ``searchsorted`` inverts all elements; the offset costs
     the CDF some precision (below 10^-12 for rows under 2,000), far below any effect on
-    a count.
+    a count. A row keeps only its entries below ``2n + 1``: the others (the CDF rounded
+    to 1) are never below a key ``2n + u``, so dropping them changes no count and keeps
+    the table small enough to stay in cache.
     """
 
     _shared: ClassVar[dict[float, BinomialTable]] = {}  # one per p in a process (see of)
 
     def __init__(self, p: float) -> None:
         self.p = float(p)
-        # (largest n tabulated, row width, rows end to end), replaced whole when it grows,
-        # so threads sharing the table always read one consistent version.
-        self._data: tuple[int, int, np.ndarray] = (-1, 0, np.zeros(0))
+        # (largest n tabulated, first position of each row, rows end to end), replaced
+        # whole when it grows, so threads sharing the table read one consistent version.
+        self._data: tuple[int, np.ndarray, np.ndarray] = (
+            -1, np.zeros(0, dtype=np.int64), np.zeros(0)
+        )
 
     @classmethod
     def of(cls, p: float) -> BinomialTable:
@@ -157,13 +199,18 @@ class BinomialTable:
             table = cls._shared[float(p)] = cls(p)
         return table
 
-    def _build(self, n_max: int) -> tuple[int, int, np.ndarray]:
+    def _build(self, n_max: int) -> tuple[int, np.ndarray, np.ndarray]:
         rows = max(n_max, 2 * self._data[0], 64)
         n = np.arange(rows + 1, dtype=np.int64)
         _, hi = _window(n, self.p)
         width = int(hi.max()) + 1
         cdf = _window_cdf(n, self.p, np.zeros(rows + 1, dtype=np.int64), width)  # F(k) from 0
-        self._data = (rows, width, (cdf + 2.0 * n[:, None]).reshape(-1))
+        shifted = cdf + 2.0 * n[:, None]
+        # Rows are non-decreasing: the entries below 2n + 1 are a prefix of each row.
+        keep = shifted < (2.0 * n + 1.0)[:, None]
+        first = np.zeros(rows + 1, dtype=np.int64)
+        np.cumsum(keep.sum(axis=1)[:-1], out=first[1:])
+        self._data = (rows, first, shifted[keep])
         return self._data
 
     def inverse(self, u: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -178,10 +225,10 @@ class BinomialTable:
         data = self._data
         if int(n.max()) > data[0]:
             data = self._build(int(n.max()))
-        _, width, flat = data
+        _, first, flat = data
         key = 2.0 * n + np.asarray(u, dtype=float)
         # Sorted keys let the search reuse its last position (twice as fast here).
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key)  # equal keys find the same position: any order will do
         pos = np.empty(len(key), dtype=np.int64)
         pos[order] = np.searchsorted(flat, key[order], side="left")
-        return np.minimum(pos - n * width, n)
+        return np.minimum(pos - first[n], n)

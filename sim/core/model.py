@@ -107,6 +107,7 @@ class ScamModel(mesa.Model):
         )
         self.political_stock = np.zeros(n)
         self.policy = PolicyState(n)
+        self._policy_at_rest = False  # True while no lever has written since a reset
         self.update_governance()  # the start month's governance (World.derived_at)
         self._policy_now()
         self.pressure = self._resting_pressure()
@@ -389,17 +390,20 @@ class ScamModel(mesa.Model):
 
     def apply_interventions(self) -> None:
         """Reset this month's policy state and let every active lever write into it."""
-        self.policy.reset()
-        for iv in self.interventions:
-            iv.step(self)
-        friction = self.policy.friction
-        if friction is None:
-            friction = self.world.travel_friction
-        if friction is not self._friction_used and not np.array_equal(
-            friction, self._friction_used
-        ):
-            self.labour.set_friction(np.asarray(friction, float))
-        self._friction_used = friction
+        if self.interventions or not self._policy_at_rest:
+            self.policy.reset()
+            for iv in self.interventions:
+                iv.step(self)
+            friction = self.policy.friction
+            if friction is None:
+                friction = self.world.travel_friction
+            if friction is not self._friction_used and not np.array_equal(
+                friction, self._friction_used
+            ):
+                self.labour.set_friction(np.asarray(friction, float))
+            self._friction_used = friction
+            # With no lever the state stays as reset: the next months need no reset.
+            self._policy_at_rest = not self.interventions
         self._policy_now()
 
     def operate(self) -> None:

@@ -39,6 +39,7 @@ class Landscape:
     compounds: np.ndarray  # compounds hosted now (n,)
     distance_km: np.ndarray  # (n, n)
     labour: np.ndarray | None = None  # log recruitment-cost index (n,); None = no labour term
+    per_km: np.ndarray | None = None  # distance cost per km (n,), if known (see distance_cost)
 
 
 def utilities(
@@ -78,8 +79,9 @@ def utilities(
     )
     if land.labour is not None and beta_labour:
         shared = shared - beta_labour * land.labour
-    # Distance cost per km, cheaper with partners (the same for every mover).
-    per_km = (beta_distance / 1000.0) * (1.0 - tie_discount * land.ties)
+    per_km = land.per_km
+    if per_km is None:
+        per_km = distance_cost(land.ties, beta_distance=beta_distance, tie_discount=tie_discount)
     u = np.empty((m, land.static.shape[0] + 1))
     body = u[:, :-1]
     np.multiply(land.distance_km[origin], per_km[None, :], out=body)
@@ -90,6 +92,12 @@ def utilities(
     if exclude_origin:
         u[np.arange(m), origin] = -np.inf
     return u
+
+
+def distance_cost(ties: np.ndarray, *, beta_distance: float, tie_discount: float) -> np.ndarray:
+    """Utility lost per km travelled to each destination, cheaper with partners there
+    (the same for every mover)."""
+    return (beta_distance / 1000.0) * (1.0 - tie_discount * ties)
 
 
 def probabilities(u: np.ndarray) -> np.ndarray:

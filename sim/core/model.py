@@ -163,6 +163,10 @@ class ScamModel(mesa.Model):
         self.gov = self.world.derived_at(month)
         for a in self.gov.values():
             a.setflags(write=False)
+        self._per_km = choice.distance_cost(
+            self.gov["criminal_ties"], beta_distance=self.p.beta_distance,
+            tie_discount=self.p.tie_discount,
+        )
         self._policy_key = None  # capacity, protection and utility depend on it
 
     def _policy_now(self) -> None:
@@ -179,13 +183,19 @@ class ScamModel(mesa.Model):
         self._policy_key = key
         self._capacity = self.capacity()
         self._protection = self.protection()
+        self._bribe_rate = p.bribe_share * self._protection  # share of revenue paid per host
+        self._kept_share = 1.0 - self._bribe_rate
+        self._raid_budget = enforcement.raid_budget(
+            self._capacity, raid_budget=p.raid_budget, raid_budget_floor=p.raid_budget_floor
+        )
         self._static = choice.static_utility(
             np.clip(g["regulatory_weakness"] - pol.weakness_cut, 0.0, 1.0),
             g["operability"] * pol.infrastructure,
             self._capacity,
             p,
         )
-        for a in (self._capacity, self._protection, self._static):
+        for a in (self._capacity, self._protection, self._static, self._bribe_rate,
+                  self._kept_share, self._raid_budget):
             a.setflags(write=False)
 
     def _resting_pressure(self) -> np.ndarray:
@@ -420,8 +430,9 @@ class ScamModel(mesa.Model):
         self._gross_host = (
             per_worker * (1.0 - p.disruption * self.pressure) * self.policy.infrastructure
         )
+        self._net_host = None  # margin per worker before laundering, made on first use
         revenue = w * self._gross_host[j]
-        bribes = revenue * (p.bribe_share * self._protection)[j]
+        bribes = revenue * self._bribe_rate[j]
         running = w * p.cost_per_worker_usd
         profit_c = revenue - bribes - running
         if self.policy.revenue_frozen > 0:
@@ -440,17 +451,17 @@ class ScamModel(mesa.Model):
         lose = ((p.laundering_loss + extra) * st.laundering_leak).clip(0.0, 0.95)
         self._launder_share = lose
         laundering = np.where(profit > 0, profit * lose, 0.0)
-        st.capital += np.where(st.alive, profit - laundering, 0.0)
-        self._margin = np.divide(
-            profit - laundering, turnover, out=np.zeros(size), where=turnover > 0
-        )
+        kept = profit - laundering
+        st.capital += np.where(st.alive, kept, 0.0)
+        self._margin = np.divide(kept, turnover, out=np.zeros(size), where=turnover > 0)
         payout = np.where(st.alive, p.payout_rate * np.maximum(st.capital, 0.0), 0.0)
         st.capital -= payout
         self.month_revenue = np.bincount(j, weights=revenue, minlength=self.world.n)
         self.month_losses = self.month_revenue @ self.victim_share
         f = self.flows
         f["revenue"] += float(revenue.sum())
-        f["frozen"] += float(frozen.sum())
+        if len(frozen):
+            f["frozen"] += float(frozen.sum())
         f["bribes"] += float(bribes.sum())
         f["running_costs"] += float(running.sum())
         f["laundering_losses"] += float(laundering.sum())
@@ -488,10 +499,7 @@ class ScamModel(mesa.Model):
         c = cs.live()
         j = cs.jurisdiction[c]
         n, t = self.world.n, self.steps
-        cap = self._capacity
-        budget = enforcement.raid_budget(
-            cap, raid_budget=p.raid_budget, raid_budget_floor=p.raid_budget_floor
-        )
+        cap, budget = self._capacity, self._raid_budget
         # What agencies know: the compounds present a detection lag ago.
         seen_at = max(t - 1 - p.detection_lag, 0)
         seen = self.rec["compounds"][seen_at].astype(float)
@@ -633,6 +641,7 @@ class ScamModel(mesa.Model):
             compounds=self.compounds_by_jurisdiction().astype(float),
             distance_km=w.distance_km,
             labour=self._labour_index(),
+            per_km=self._per_km,
         )
 
     def _labour_index(self) -> np.ndarray:
@@ -763,12 +772,14 @@ class ScamModel(mesa.Model):
         − cost_per_worker) × (1 − λ_s)`` at this month's revenue per worker ``ρ``.
         """
         p = self.p
-        kept = 1.0 - p.bribe_share * self._protection  # share of revenue kept per host
+        kept = self._kept_share  # share of revenue kept per host (after bribes)
         if self.policy.revenue_frozen > 0:
             gross = self._gross_host[j]
             net = gross * (kept[j] - self._frozen_share_synd(synd)) - p.cost_per_worker_usd
-        else:  # the margin before laundering is one value per host
-            net = (self._gross_host * kept - p.cost_per_worker_usd)[j]
+        else:  # the margin before laundering is one value per host (this month's)
+            if self._net_host is None:
+                self._net_host = self._gross_host * kept - p.cost_per_worker_usd
+            net = self._net_host[j]
         return np.where(net > 0, net * (1.0 - self._launder_share[synd]), net)
 
     def _frozen_share_synd(self, synd: np.ndarray) -> np.ndarray | float:

@@ -152,3 +152,23 @@ def test_targeted_squeeze_outside_the_world_squeezes_nobody():
     base = sim.run("baseline", world="teaching", seed=2, steps=24, keep_model=True)
     assert sq.model.flows["frozen"] == 0
     assert sq.timeseries.equals(base.timeseries)
+
+
+def test_a_lever_added_and_removed_mid_run_acts_only_while_it_is_there():
+    """A run without levers keeps its policy state as reset; one added later (as the
+    teaching app does) acts from its start, and once taken away the state is reset."""
+    model = build_model(validate(compose("baseline", "teaching", {"seed": 2, "steps": 12})))
+    model.run_for(2)
+    assert not model.policy.shock.any()
+    lever = build_intervention({"kind": "crackdown", "targets": ["MMR"], "start": "2023-04",
+                                "duration_months": 6, "intensity": 0.4}, "test")
+    lever.bind(model)
+    model.interventions.append(lever)
+    model.run_for(2)  # steps 3 and 4: 2023-04 (its first month) and 2023-05
+    mmr = model.world.index["MMR"]
+    assert model.policy.shock[mmr] == pytest.approx(0.4)
+    assert model.policy.shock.sum() == pytest.approx(0.4)
+    assert model.policy.protection_cut[mmr] == pytest.approx(0.5)
+    model.interventions.clear()
+    model.run_for(1)
+    assert not model.policy.shock.any() and not model.policy.protection_cut.any()

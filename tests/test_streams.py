@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.config import compose, validate
-from sim.core.streams import BinomialTable, Stream, binomial_inverse
+from sim.core.streams import (
+    BinomialTable,
+    Stream,
+    _window,
+    _window_cdf,
+    _window_cdf_products,
+    binomial_inverse,
+)
 from sim.runner import build_model
 
 
@@ -83,6 +90,54 @@ def test_table_and_window_agree_and_the_table_grows():
     small = table.inverse(u[:10], np.minimum(n[:10], 50))
     assert np.array_equal(small, binomial_inverse(u[:10], np.minimum(n[:10], 50), 0.02))
     assert np.array_equal(table.inverse(u, n), binomial_inverse(u, n, 0.02))
+
+
+def test_window_products_agree_with_the_log_form_and_fall_back_where_they_overflow():
+    n = np.array([0, 1, 7, 60, 900, 2500])
+    for p in (0.001, 0.2, 0.637, 0.99):
+        lo, hi = _window(n, p)
+        width = int((hi - lo).max()) + 1
+        fast, logs = _window_cdf_products(n, p, lo, width), _window_cdf(n, p, lo, width)
+        assert np.allclose(fast, logs, rtol=0, atol=1e-12)
+        assert (np.diff(fast, axis=1) >= 0).all() and (fast[:, -1] == 1.0).all()
+    # From k = 0 the products reach C(2000, 1000) ≈ 10^600: the log form takes over.
+    wide = _window_cdf_products(np.array([2000]), 0.5, np.array([0]), 2001)
+    assert np.isfinite(wide).all()
+    assert np.array_equal(wide, _window_cdf(np.array([2000]), 0.5, np.array([0]), 2001))
+
+
+def test_table_keeps_only_what_a_key_can_pass_and_inverts_as_the_full_table():
+    p = 0.01
+    table = BinomialTable(p)
+    n = np.arange(0, 600)
+    us = (0.0, 2.0**-53, 0.3, 0.5, 0.999, 1.0 - 2.0**-53)  # with both ends of [0, 1)
+    table.inverse(np.zeros(1), n[-1:])
+    rows, first, flat = table._data
+    # The full rectangular table (every row to the same width), searched as one array.
+    every = np.arange(rows + 1)
+    width = int(_window(every, p)[1].max()) + 1
+    full = (_window_cdf(every, p, np.zeros(rows + 1, dtype=np.int64), width)
+            + 2.0 * every[:, None]).reshape(-1)
+    for u in us:
+        key = 2.0 * n + u
+        expected = np.minimum(np.searchsorted(full, key) - n * width, n)
+        assert np.array_equal(table.inverse(np.full(len(n), u), n), expected), u
+    for u in us[:-1]:  # away from 1, where the offset rows lose no precision that counts
+        assert np.array_equal(table.inverse(np.full(len(n), u), n),
+                              binomial_inverse(np.full(len(n), u), n, p)), u
+    lengths = np.diff(np.append(first, len(flat)))
+    assert len(flat) < full.size  # the rows are shorter than the full table's
+    assert (flat < 2.0 * np.repeat(every, lengths) + 1.0).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(ids=st.lists(st.integers(0, 3000), min_size=1, max_size=50, unique=True),
+       rows=st.lists(st.integers(0, 49), max_size=20), draw=st.integers(0, 3))
+def test_a_months_draws_of_any_subset_are_the_subsets_own_uniforms(ids, rows, draw):
+    ids = np.array(ids)
+    rows = np.array([r for r in rows if r < len(ids)], dtype=np.int64)
+    got = _stream(5).draws(7, ids)(draw, rows)
+    assert got.tolist() == _stream(5).uniform(7, draw, ids[rows]).tolist()
 
 
 def _crackdown(start: str) -> list[dict]:

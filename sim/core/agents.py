@@ -40,7 +40,6 @@ class Store:
         new = max(2 * cap, cap + need)
         self.alive = np.concatenate([self.alive, np.zeros(new - cap, bool)])
         self._live = None
-        self.version += 1
         for name, (dtype, tail) in self._spec.items():
             old = getattr(self, name)
             setattr(self, name, np.concatenate([old, np.zeros((new - cap, *tail), dtype)]))

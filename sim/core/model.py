@@ -430,7 +430,8 @@ class ScamModel(mesa.Model):
         self._gross_host = (
             per_worker * (1.0 - p.disruption * self.pressure) * self.policy.infrastructure
         )
-        self._net_host = None  # margin per worker before laundering, made on first use
+        # The margin per worker before laundering, the same for every compound of a host.
+        self._net_host = self._gross_host * self._kept_share - p.cost_per_worker_usd
         revenue = w * self._gross_host[j]
         bribes = revenue * self._bribe_rate[j]
         running = w * p.cost_per_worker_usd
@@ -438,8 +439,7 @@ class ScamModel(mesa.Model):
         if self.policy.revenue_frozen > 0:
             frozen = revenue * self._frozen_share(c)
             profit_c -= frozen
-        else:
-            frozen = np.zeros(0)  # nothing frozen this month
+            self.flows["frozen"] += float(frozen.sum())
         self._profit_c = np.zeros(len(cs.alive))  # by slot; no compound opens before decide
         self._profit_c[c] = profit_c
         size = len(st.alive)
@@ -460,8 +460,6 @@ class ScamModel(mesa.Model):
         self.month_losses = self.month_revenue @ self.victim_share
         f = self.flows
         f["revenue"] += float(revenue.sum())
-        if len(frozen):
-            f["frozen"] += float(frozen.sum())
         f["bribes"] += float(bribes.sum())
         f["running_costs"] += float(running.sum())
         f["laundering_losses"] += float(laundering.sum())
@@ -772,13 +770,10 @@ class ScamModel(mesa.Model):
         − cost_per_worker) × (1 − λ_s)`` at this month's revenue per worker ``ρ``.
         """
         p = self.p
-        kept = self._kept_share  # share of revenue kept per host (after bribes)
         if self.policy.revenue_frozen > 0:
-            gross = self._gross_host[j]
-            net = gross * (kept[j] - self._frozen_share_synd(synd)) - p.cost_per_worker_usd
-        else:  # the margin before laundering is one value per host (this month's)
-            if self._net_host is None:
-                self._net_host = self._gross_host * kept - p.cost_per_worker_usd
+            kept = self._kept_share[j] - self._frozen_share_synd(synd)  # after bribes, freezes
+            net = self._gross_host[j] * kept - p.cost_per_worker_usd
+        else:  # the margin before laundering is one value per host (see operate)
             net = self._net_host[j]
         return np.where(net > 0, net * (1.0 - self._launder_share[synd]), net)
 

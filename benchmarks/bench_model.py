@@ -2,16 +2,27 @@
 Mesa's own BoltzmannWealth example cost per agent-step at the same agent count.
 
     python benchmarks/bench_model.py [--repeats 10] [--json results/benchmarks/model.json]
+    python benchmarks/bench_model.py --against OTHER_CHECKOUT [--rounds 2] [--repeats 15]
 
-Everything runs in this one process; figures are medians over repeats.
+Everything runs in this one process; figures are medians over repeats. With
+``--against``, another checkout of the project (e.g. ``git worktree add ../v1
+3b7c339``, the last commit of the v1 model) is benchmarked by its own copy of this
+script, alternating with this checkout round by round (each in a fresh process, on
+the same machine within minutes), and the ranges over the rounds are printed side
+by side: the machine's speed changes from day to day, so only versions measured
+together compare.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -62,11 +73,66 @@ def time_boltzmann(n_agents: int, repeats: int, steps: int = 120) -> list[float]
     return per
 
 
+ROOT = Path(__file__).resolve().parents[1]
+COMPARED = (  # (key of the JSON, label, format) of the side-by-side table
+    ("world_run_s_median", "one default world run (s)", "{:.3f}"),
+    ("model_us_per_compound_step_median", "µs per compound-step", "{:.2f}"),
+    ("mean_compounds", "compounds (mean)", "{:.0f}"),
+    ("boltzmann_us_per_agent_step_median", "Boltzmann µs per agent-step", "{:.2f}"),
+    ("ratio_ours_to_boltzmann", "ratio", "{:.2f}"),
+)
+
+
+def bench_checkout(root: Path, repeats: int) -> dict[str, float]:
+    """Run ``root``'s own copy of this script in a fresh process on ``root``'s package."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "model.json"
+        subprocess.run(
+            [sys.executable, str(root / "benchmarks" / "bench_model.py"),
+             "--repeats", str(repeats), "--json", str(out)],
+            cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        return json.loads(out.read_text())
+
+
+def compare(other: Path, rounds: int, repeats: int) -> dict[str, list[dict[str, float]]]:
+    """This checkout and ``other``, alternating for ``rounds`` rounds; printed side by side."""
+    if not (other / "benchmarks" / "bench_model.py").is_file():
+        raise SystemExit(f"--against: {other} has no benchmarks/bench_model.py "
+                         "(give the root of a checkout of this project)")
+    runs: dict[str, list[dict[str, float]]] = {"this": [], "other": []}
+    for k in range(rounds):
+        for name, root in (("other", other), ("this", ROOT)):
+            runs[name].append(bench_checkout(root, repeats))
+            print(f"round {k + 1}/{rounds}: {name} done", file=sys.stderr)
+    print(f"| measure | {other.name} (against) | this checkout |")
+    print("|---|---|---|")
+    for key, label, fmt in COMPARED:
+        cells = []
+        for name in ("other", "this"):
+            values = [r[key] for r in runs[name] if key in r]
+            lo, hi = (fmt.format(min(values)), fmt.format(max(values))) if values else ("–",) * 2
+            cells.append(lo if lo == hi else f"{lo}–{hi}")
+        print(f"| {label} | {cells[0]} | {cells[1]} |")
+    print(f"({rounds} rounds of {repeats} repeats each, alternating; ranges over the rounds)")
+    return runs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    ap.add_argument("--against", type=Path, default=None,
+                    help="root of another checkout to benchmark alongside this one")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds with --against")
     args = ap.parse_args()
+    if args.against is not None:
+        runs = compare(args.against.resolve(), args.rounds, args.repeats)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(runs, indent=2) + "\n")
+        return
 
     sim.run("baseline", world="teaching", seed=0, steps=12)  # warm caches and imports
     full, full_cpu, _ = time_full_run(args.repeats)

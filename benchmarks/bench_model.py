@@ -4,13 +4,13 @@ Mesa's own BoltzmannWealth example cost per agent-step at the same agent count.
     python benchmarks/bench_model.py [--repeats 10] [--json results/benchmarks/model.json]
     python benchmarks/bench_model.py --against OTHER_CHECKOUT [--rounds 2] [--repeats 15]
 
-Everything runs in this one process; figures are medians over repeats. With
-``--against``, another checkout of the project (e.g. ``git worktree add ../v1
-3b7c339``, the last commit of the v1 model) is benchmarked by its own copy of this
-script, alternating with this checkout round by round (each in a fresh process, on
-the same machine within minutes), and the ranges over the rounds are printed side
-by side: the machine's speed changes from day to day, so only versions measured
-together compare.
+Without ``--against`` everything runs in this one process; figures are medians
+over repeats. With ``--against``, another checkout of the project (e.g. ``git
+worktree add ../v1 3b7c339``, the last commit of the v1 model) is benchmarked by
+its own copy of this script, alternating with this checkout round by round (each
+in a fresh process, on the same machine within minutes), and the ranges over the
+rounds are printed side by side: the machine's speed changes from day to day, so
+only versions measured together compare.
 """
 
 from __future__ import annotations
@@ -127,6 +127,9 @@ def main() -> None:
                     help="root of another checkout to benchmark alongside this one")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds with --against")
     args = ap.parse_args()
+    for name in ("repeats", "rounds"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name} must be at least 1, got {getattr(args, name)}")
     if args.against is not None:
         runs = compare(args.against.resolve(), args.rounds, args.repeats)
         if args.json:

@@ -48,3 +48,13 @@ def test_compare_alternates_and_prints_ranges(bench, tmp_path, monkeypatch, caps
 def test_compare_refuses_a_directory_that_is_no_checkout(bench, tmp_path):
     with pytest.raises(SystemExit, match=r"has no benchmarks/bench_model\.py"):
         bench.compare(tmp_path, rounds=1, repeats=1)
+
+
+@pytest.mark.parametrize("argv", [["--rounds", "0"], ["--repeats", "0"]])
+def test_counts_below_one_are_refused_before_anything_runs(bench, monkeypatch, capsys, argv):
+    monkeypatch.setattr(bench, "compare", lambda *a: pytest.fail("ran despite bad input"))
+    monkeypatch.setattr(bench.sys, "argv", ["bench_model.py", "--against", ".", *argv])
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main()
+    assert exit_info.value.code == 2
+    assert f"{argv[0]} must be at least 1, got 0" in capsys.readouterr().err

@@ -115,7 +115,9 @@ def compare(other: Path, rounds: int, repeats: int) -> dict[str, list[dict[str, 
             lo, hi = (fmt.format(min(values)), fmt.format(max(values))) if values else ("–",) * 2
             cells.append(lo if lo == hi else f"{lo}–{hi}")
         print(f"| {label} | {cells[0]} | {cells[1]} |")
-    print(f"({rounds} rounds of {repeats} repeats each, alternating; ranges over the rounds)")
+    plural = "s" if rounds > 1 else ""
+    print(f"({rounds} round{plural} of {repeats} repeats each, alternating; "
+          "ranges over the rounds)")
     return runs
 
 

@@ -14,10 +14,13 @@ before validation has passed.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -37,6 +40,9 @@ from sim.core.settings import DEFAULTS, setting_info
 from sim.core.timeline import month_index, month_label, parse_month
 from sim.core.world import World, load_table
 from sim.resources import configs_dir, results_root
+
+# libyaml's parser when PyYAML was built with it (the same safe constructor, faster).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Top-level settings (sim.core.settings): (type, min, max), and their defaults. A kind
 # "choice:a|b" is a string with allowed values; "name" becomes a folder name.
@@ -108,6 +114,14 @@ def options(group: str) -> list[str]:
     return sorted(p.stem for p in (configs_dir() / group).glob("*.yaml"))
 
 
+@lru_cache(maxsize=256)
+def _parsed(path: Path, mtime_ns: int, size: int) -> Any:
+    """A YAML file's content, parsed once per version of the file (its mtime and size are
+    part of the key, so an edited file is read again); callers get a deep copy."""
+    with path.open() as fh:
+        return yaml.load(fh, Loader=_LOADER)
+
+
 def load_group(group: str, name: str) -> dict[str, Any]:
     """Read ``configs/<group>/<name>.yaml`` as a plain mapping (Hydra package line ignored).
 
@@ -119,8 +133,7 @@ def load_group(group: str, name: str) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(group, f"= {name!r} is not known; allowed: {', '.join(options(group))}")
     try:
-        with path.open() as fh:
-            data = yaml.safe_load(fh)
+        data = copy.deepcopy(_parsed(path, path.stat().st_mtime_ns, path.stat().st_size))
     except (OSError, yaml.YAMLError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError(group, f"= {name!r}: {path} cannot be read: {first}") from None

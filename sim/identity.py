@@ -60,11 +60,16 @@ def code_version() -> str:
     pinned = os.environ.get(CODE_VERSION_ENV)
     if pinned:
         return pinned
+    return f"{_installed_version()}+{_source_hash()}"
+
+
+@cache
+def _installed_version() -> str:
+    """The installed distribution's version (read once: reading the metadata parses files)."""
     try:
-        version = metadata.version("scamsim")
+        return metadata.version("scamsim")
     except metadata.PackageNotFoundError:
-        version = "0+unknown"
-    return f"{version}+{_source_hash()}"
+        return "0+unknown"
 
 
 def run_id(resolved: Mapping[str, Any]) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import networkx as nx
@@ -133,6 +133,33 @@ def _distances(lat: bytes, lon: bytes) -> np.ndarray:
     return _readonly(great_circle_km(np.frombuffer(lat), np.frombuffer(lon)))
 
 
+@lru_cache(maxsize=64)  # a calibration varies the scale per particle
+def _victim_shares(gdp: bytes, lat: bytes, lon: bytes, distance_scale_km: float) -> np.ndarray:
+    w = np.frombuffer(gdp)[None, :] * np.exp(-_distances(lat, lon) / distance_scale_km)
+    return _readonly(w / w.sum(axis=1, keepdims=True))
+
+
+@lru_cache(maxsize=16)
+def _graph(
+    codes: tuple[str, ...], names: tuple[str, ...], regions: tuple[str, ...],
+    lat: bytes, lon: bytes, k_nearest: int,
+) -> nx.Graph:
+    """Integer-node graph joining each jurisdiction to its ``k_nearest`` nearest others."""
+    g = nx.Graph()
+    g.add_nodes_from(
+        (i, {"iso3": code, "name": name, "region": region})
+        for i, (code, name, region) in enumerate(zip(codes, names, regions, strict=True))
+    )
+    order = _nearest(lat, lon)
+    d = _distances(lat, lon)
+    g.add_edges_from(
+        (i, j, {"distance_km": float(d[i, j])})
+        for i in range(len(codes))
+        for j in order[i, 1 : k_nearest + 1].tolist()
+    )
+    return g
+
+
 @cache
 def _nearest(lat: bytes, lon: bytes) -> np.ndarray:
     """Every jurisdiction's others by increasing distance (itself first)."""
@@ -175,7 +202,6 @@ class World:
         self._year_columns = [*DERIVED, *VARYING.values()]
         self.distance_km = _distances(self.lat.tobytes(), self.lon.tobytes())
         self.regions = sorted(set(self.region))
-        self._graphs: dict[int, nx.Graph] = {}  # built once per world (see graph)
 
     def anchor_position(self, month: str) -> float:
         """Where a month sits between the yearly anchors (0 = first year's mid-year),
@@ -245,36 +271,23 @@ class World:
         """Row-stochastic matrix: share of losses from compounds in j borne by victims in k.
 
         Victims are reached online anywhere; targeting favours rich markets (GDP) and
-        nearby ones (language, time zone), decaying with distance.
+        nearby ones (language, time zone), decaying with distance. Computed once per
+        process for the same jurisdictions and scale (read-only).
         """
-        w = self.gdp[None, :] * np.exp(-self.distance_km / distance_scale_km)
-        return w / w.sum(axis=1, keepdims=True)
+        return _victim_shares(
+            self.gdp.tobytes(), self.lat.tobytes(), self.lon.tobytes(), float(distance_scale_km)
+        )
 
     def graph(self, k_nearest: int = 3) -> nx.Graph:
         """Integer-node graph joining each jurisdiction to its nearest neighbours.
 
-        Built once per world and shared by the models of its runs (their Mesa networks
-        read it, never change it): treat it as read-only.
+        Built once per process for the same jurisdictions and shared by the models of
+        their runs (their Mesa networks read it, never change it): treat it as read-only.
         """
-        g = self._graphs.get(k_nearest)
-        if g is None:
-            g = self._graphs[k_nearest] = self._build_graph(k_nearest)
-        return g
-
-    def _build_graph(self, k_nearest: int) -> nx.Graph:
-        g = nx.Graph()
-        g.add_nodes_from(
-            (i, {"iso3": self.iso3[i], "name": self.names[i], "region": self.region[i]})
-            for i in range(self.n)
+        return _graph(
+            tuple(self.iso3.tolist()), tuple(self.names.tolist()), tuple(self.region.tolist()),
+            self.lat.tobytes(), self.lon.tobytes(), k_nearest,
         )
-        order = _nearest(self.lat.tobytes(), self.lon.tobytes())
-        d = self.distance_km
-        g.add_edges_from(
-            (i, j, {"distance_km": float(d[i, j])})
-            for i in range(self.n)
-            for j in order[i, 1 : k_nearest + 1].tolist()
-        )
-        return g
 
     def positions(self) -> dict[int, tuple[float, float]]:
         """Map positions (lon, lat) by node id, so layouts never use a random draw."""

@@ -106,3 +106,27 @@ def test_cli_multirun_with_basic_launcher(tmp_path):
     assert proc.returncode == 0, proc.stderr
     runs = sorted(p.parent.name for p in out.glob("runs/*/summary.json"))
     assert len(runs) == 4, runs
+
+
+def test_a_config_file_is_read_again_after_an_edit_and_callers_cannot_change_it(
+    tmp_path, monkeypatch
+):
+    """Config files are parsed once per version: an edit (even within the same second,
+    at the same size) is seen at the next load, and a mapping handed out is a copy."""
+    from sim.config import load_group
+
+    configs = tmp_path / "configs"
+    (configs / "scenario").mkdir(parents=True)
+    path = configs / "scenario" / "mine.yaml"
+    path.write_text("scenario:\n  name: mine\n  description: one\n  events: []\n")
+    monkeypatch.setenv("SCAMSIM_CONFIG_DIR", str(configs))
+    first = load_group("scenario", "mine")
+    assert first["scenario"]["description"] == "one"
+    first["scenario"]["description"] = "changed by a caller"
+    first["scenario"]["events"].append({"type": "nothing"})
+    again = load_group("scenario", "mine")
+    assert again == {"scenario": {"name": "mine", "description": "one", "events": []}}
+    stat = path.stat()
+    path.write_text("scenario:\n  name: mine\n  description: two\n  events: []\n")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))  # same size, 1 ns later
+    assert load_group("scenario", "mine")["scenario"]["description"] == "two"

@@ -71,6 +71,23 @@ def test_graph_has_integer_nodes_with_iso3(world):
     assert min(dict(g.degree).values()) >= 3
 
 
+def test_worlds_of_the_same_jurisdictions_share_their_structures_read_only():
+    """The graph and the victim shares are computed once per process for the same
+    jurisdictions (and scale): another world of them gets the same objects, a smaller
+    world its own, and the shared arrays cannot be written."""
+    a = World.from_config(load_group("world", "teaching"))
+    b = World.from_config(load_group("world", "teaching"))
+    full = World.from_config(load_group("world", "world"))
+    assert a.graph() is b.graph() and a.graph() is not full.graph()
+    assert full.graph().number_of_nodes() == full.n and a.graph().number_of_nodes() == a.n
+    v = a.victim_shares(3000.0)
+    assert v is b.victim_shares(3000.0) and v is not a.victim_shares(2000.0)
+    expected = a.gdp[None, :] * np.exp(-a.distance_km / 3000.0)
+    np.testing.assert_allclose(v, expected / expected.sum(axis=1, keepdims=True), rtol=1e-15)
+    with pytest.raises(ValueError, match="read-only"):
+        v[0, 0] = 1.0
+
+
 def test_bad_world_configs_are_refused():
     spec = load_group("world", "teaching")
     with pytest.raises(ConfigError, match=r"world\.jurisdictions"):

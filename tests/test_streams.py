@@ -190,3 +190,21 @@ def test_a_draw_does_not_depend_on_the_draws_before_it():
     s.uniform(3, 1, ids)  # behind it
     assert np.array_equal(s.uniform(9, 2, ids), fresh)
     assert np.array_equal(s.uniform(9, 2, ids), fresh)  # twice in a row
+
+
+@pytest.mark.parametrize("p", [0.002, 0.01, 0.3, 0.637])
+def test_table_grown_in_blocks_equals_the_table_built_at_once_at_full_width(p):
+    """Rows are computed in blocks, each as wide as its own rows' windows, and added
+    as the largest size grows: the entries are bit for bit those of every row computed
+    at the width of the largest one."""
+    table = BinomialTable(p)
+    for n_max in (10, 300, 1000):  # 64 rows, then 300 (+ one block), then 1000
+        table.inverse(np.zeros(1), np.array([n_max]))
+    rows, first, flat = table._data
+    assert rows == 1000
+    every = np.arange(rows + 1)
+    width = int(_window(every, p)[1].max()) + 1
+    full = _window_cdf(every, p, np.zeros(rows + 1, dtype=np.int64), width) + 2.0 * every[:, None]
+    keep = full < (2.0 * every + 1.0)[:, None]
+    assert np.array_equal(flat, full[keep])
+    assert np.array_equal(first, np.concatenate([[0], np.cumsum(keep.sum(axis=1))[:-1]]))

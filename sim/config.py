@@ -133,7 +133,8 @@ def load_group(group: str, name: str) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(group, f"= {name!r} is not known; allowed: {', '.join(options(group))}")
     try:
-        data = copy.deepcopy(_parsed(path, path.stat().st_mtime_ns, path.stat().st_size))
+        stat = path.stat()
+        data = copy.deepcopy(_parsed(path, stat.st_mtime_ns, stat.st_size))
     except (OSError, yaml.YAMLError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError(group, f"= {name!r}: {path} cannot be read: {first}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pytest
 
@@ -74,12 +75,14 @@ def test_graph_has_integer_nodes_with_iso3(world):
 def test_worlds_of_the_same_jurisdictions_share_their_structures_read_only():
     """The graph and the victim shares are computed once per process for the same
     jurisdictions (and scale): another world of them gets the same objects, a smaller
-    world its own, and the shared arrays cannot be written."""
+    world its own; the shared arrays cannot be written, nor the graph edited."""
     a = World.from_config(load_group("world", "teaching"))
     b = World.from_config(load_group("world", "teaching"))
     full = World.from_config(load_group("world", "world"))
     assert a.graph() is b.graph() and a.graph() is not full.graph()
     assert full.graph().number_of_nodes() == full.n and a.graph().number_of_nodes() == a.n
+    with pytest.raises(nx.NetworkXError, match="Frozen"):
+        a.graph().add_edge(0, a.n - 1)  # an edit would change every model's network
     v = a.victim_shares(3000.0)
     assert v is b.victim_shares(3000.0) and v is not a.victim_shares(2000.0)
     expected = a.gdp[None, :] * np.exp(-a.distance_km / 3000.0)

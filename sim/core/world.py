@@ -157,7 +157,7 @@ def _graph(
         for i in range(len(codes))
         for j in order[i, 1 : k_nearest + 1].tolist()
     )
-    return g
+    return nx.freeze(g)  # shared by every model of these jurisdictions: edits would leak
 
 
 @cache
@@ -282,7 +282,8 @@ class World:
         """Integer-node graph joining each jurisdiction to its nearest neighbours.
 
         Built once per process for the same jurisdictions and shared by the models of
-        their runs (their Mesa networks read it, never change it): treat it as read-only.
+        their runs (their Mesa networks read it), so it is frozen: adding or removing a
+        node or edge raises an error instead of changing every other model's network.
         """
         return _graph(
             tuple(self.iso3.tolist()), tuple(self.names.tolist()), tuple(self.region.tolist()),

@@ -539,10 +539,12 @@ def interval_distance(value: float, low: float, high: float, scale: str = LINEAR
     return 0.0
 
 
-def run_statistics(view: RunView, targets: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, float]:
-    """Every target's statistic for one run."""
-    return {row["id"]: float(STATISTICS[row["statistic"]](view, row, ledger))
-            for row in targets.to_dict("records")}
+def run_statistics(view: RunView, targets: pd.DataFrame | Sequence[Mapping[str, Any]],
+                   ledger: pd.DataFrame) -> dict[str, float]:
+    """Every target's statistic for one run (``targets``: the table, or its rows as
+    records, which a calibration makes once: converting the table is most of the cost)."""
+    rows = targets.to_dict("records") if isinstance(targets, pd.DataFrame) else targets
+    return {row["id"]: float(STATISTICS[row["statistic"]](view, row, ledger)) for row in rows}
 
 
 def run_key(target_id: str, run: int) -> str:
@@ -562,9 +564,9 @@ class Problem:
     skipped: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._rows = self.targets.to_dict("records")
+        self.rows = self.targets.to_dict("records")  # the targets as records, made once
         self._keep_model = bool(set(self.targets["statistic"]) & set(NEEDS_MODEL))
-        self._weights = np.array([r["weight"] for r in self._rows], float)
+        self._weights = np.array([r["weight"] for r in self.rows], float)
 
     def run(self, params: Params, seed: int) -> dict[str, float]:
         """The statistics of one run of the spec with these parameters and seed."""
@@ -574,7 +576,7 @@ class Problem:
                       "params": dataclasses.asdict(params)},
         )
         result = simulate(spec, keep_model=self._keep_model)
-        return run_statistics(RunView.from_result(result), self.targets, self.ledger)
+        return run_statistics(RunView.from_result(result), self.rows, self.ledger)
 
     def model(self, parameter: Mapping[str, float]) -> dict[str, Any]:
         """pyabc's model: the statistics (mean over the particle's seeds) of a parameter."""
@@ -582,7 +584,7 @@ class Problem:
         seeds = np.random.randint(0, 2**31 - 1, size=self.seeds)
         runs = [self.run(params, s) for s in seeds]
         out: dict[str, Any] = {}
-        for row in self._rows:
+        for row in self.rows:
             values = np.array([r[row["id"]] for r in runs], float)
             finite = values[np.isfinite(values)]
             out[row["id"]] = float(finite.mean()) if len(finite) else math.nan
@@ -592,7 +594,7 @@ class Problem:
     def distances(self, stats: Mapping[str, Any]) -> np.ndarray:
         """Per-target interval distances of a particle's statistics."""
         return np.array([interval_distance(stats[r["id"]], r["low"], r["high"], r["scale"],
-                                           r["bound"]) for r in self._rows])
+                                           r["bound"]) for r in self.rows])
 
     def distance(self, x: Mapping[str, Any], x0: Mapping[str, Any] | None = None) -> float:
         """pyabc's distance: the weighted mean of the interval distances."""
@@ -600,7 +602,7 @@ class Problem:
 
     def observed(self) -> dict[str, float]:
         """The 'observed' statistics pyabc records: each band's midpoint."""
-        return {r["id"]: 0.5 * (r["low"] + r["high"]) for r in self._rows}
+        return {r["id"]: 0.5 * (r["low"] + r["high"]) for r in self.rows}
 
     def prior(self) -> pyabc.Distribution:
         """pyabc's prior: independent uniforms in pyabc's coordinates."""

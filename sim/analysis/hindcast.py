@@ -92,7 +92,7 @@ def _one(task: tuple[Problem, pd.DataFrame, int]) -> tuple[np.ndarray, np.ndarra
     view = RunView.from_result(result)
     comp = view.series["compounds"]
     ever = (comp[1:] > 0).any(axis=0)
-    return ever, comp[-1] > 0, run_statistics(view, problem.targets, problem.ledger)
+    return ever, comp[-1] > 0, run_statistics(view, problem.rows, problem.ledger)
 
 
 def run_draws(problem: Problem, sample: pd.DataFrame, draws: int,

@@ -217,12 +217,8 @@ class BinomialTable:
             # Rows are non-decreasing: the entries below 2n + 1 are a prefix of each row.
             keep = shifted < (2.0 * n + 1.0)[:, None]
             lengths = keep.sum(axis=1)
-            block_first = np.empty(len(n), dtype=np.int64)
-            block_first[0] = at
-            np.cumsum(lengths[:-1], out=block_first[1:])
-            block_first[1:] += at
+            firsts.append(at + np.cumsum(lengths) - lengths)  # where each row starts
             at += int(lengths.sum())
-            firsts.append(block_first)
             parts.append(shifted[keep])
         self._data = (rows, np.concatenate(firsts), np.concatenate(parts))
         return self._data

@@ -138,7 +138,8 @@ def test_calibrated_history_frees_the_reported_order():
         pytest.skip("no posterior shipped yet: the defaults are the hand-set values")
     targets = cal.load_targets()
     row = targets[targets["id"] == "myanmar_release_2025"]
-    freed = [cal.run_statistics(cal.RunView.from_result(sim.run("history", seed=s)), row,
+    records = row.to_dict("records")
+    freed = [cal.run_statistics(cal.RunView.from_result(sim.run("history", seed=s)), records,
                                 cal.load_ledger())["myanmar_release_2025"]
              for s in FAST_SEEDS]
     low, high = float(row["low"].iloc[0]), float(row["high"].iloc[0])

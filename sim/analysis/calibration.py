@@ -539,11 +539,10 @@ def interval_distance(value: float, low: float, high: float, scale: str = LINEAR
     return 0.0
 
 
-def run_statistics(view: RunView, targets: pd.DataFrame | Sequence[Mapping[str, Any]],
+def run_statistics(view: RunView, rows: Sequence[Mapping[str, Any]],
                    ledger: pd.DataFrame) -> dict[str, float]:
-    """Every target's statistic for one run (``targets``: the table, or its rows as
-    records, which a calibration makes once: converting the table is most of the cost)."""
-    rows = targets.to_dict("records") if isinstance(targets, pd.DataFrame) else targets
+    """Every target's statistic for one run (``rows``: the targets as records, made once
+    by the caller, e.g. ``Problem.rows``: converting the table is most of the cost)."""
     return {row["id"]: float(STATISTICS[row["statistic"]](view, row, ledger)) for row in rows}
 
 
